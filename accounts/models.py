@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person with an account. Names shown to others come from ``display_name``."""
+
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, default="en", choices=[("en", "English"), ("fr", "Français")]
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username

@@ -1,0 +1,113 @@
+"""The append-only, hash-chained audit log."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from audit import chain
+from audit.actions import Action, Outcome
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised for any attempt to change or remove an audit record through the ORM."""
+
+
+def _refuse(*_args: Any, **_kwargs: Any) -> NoReturn:
+    raise AppendOnlyError("The audit log is append-only: events cannot be changed or deleted.")
+
+
+class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+    update = _refuse  # type: ignore[assignment]
+    delete = _refuse  # type: ignore[assignment]
+    bulk_update = _refuse  # type: ignore[assignment]
+    update_or_create = _refuse  # type: ignore[assignment]
+
+
+class AuditEvent(models.Model):
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    occurred_at = models.DateTimeField(_("time (UTC)"), db_index=True)
+    action = models.CharField(_("action"), max_length=64, choices=Action.choices, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    # Who acted is copied, not linked: the record must outlive and never follow later edits of accounts.
+    actor_id = models.BigIntegerField(_("user id"), null=True, db_index=True)
+    actor_username = models.CharField(_("user"), max_length=150, blank=True)
+    actor_team_id = models.BigIntegerField(_("team id"), null=True)
+    actor_organisation_id = models.BigIntegerField(_("organisation id"), null=True)
+    actor_role = models.CharField(_("acting as"), max_length=32, blank=True)
+    ip = models.CharField(_("address"), max_length=45, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    purpose = models.TextField(_("purpose"), blank=True)
+    consent_record_id = models.CharField(_("consent record"), max_length=64, blank=True)
+    case_id = models.BigIntegerField(_("case id"), null=True, db_index=True)
+    targets = models.JSONField(_("objects"), default=list)
+    details = models.JSONField(_("details"), default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.outcome}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None or not self._state.adding:
+            _refuse()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        _refuse()
+
+    def canonical_fields(self) -> dict[str, Any]:
+        return chain.event_fields(
+            seq=self.seq,
+            occurred_at=self.occurred_at,
+            action=self.action,
+            outcome=self.outcome,
+            actor_id=self.actor_id,
+            actor_username=self.actor_username,
+            actor_team_id=self.actor_team_id,
+            actor_organisation_id=self.actor_organisation_id,
+            actor_role=self.actor_role,
+            ip=self.ip,
+            user_agent=self.user_agent,
+            purpose=self.purpose,
+            consent_record_id=self.consent_record_id,
+            case_id=self.case_id,
+            targets=self.targets,
+            details=self.details,
+        )
+
+    def computed_hash(self) -> str:
+        return chain.chain_hash(self.prev_hash, self.canonical_fields())
+
+
+class AuditTarget(models.Model):
+    """Index of the objects an event touches, for per-object queries on every backend.
+
+    Derived from ``AuditEvent.targets`` (which the hash covers) and written with it.
+    """
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="target_rows")
+    kind = models.CharField(max_length=48)
+    key = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "key"])]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            _refuse()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        _refuse()

@@ -1,0 +1,211 @@
+"""The access policy: the one place that decides who may do what.
+
+Deny by default. Views, API endpoints, tasks and commands never test roles
+themselves: they build an ``Actor`` (``actor_for``) and a resource reference
+from the object (``CaseRef``, ``TeamRef``, ...), and ask ``decide``. A
+permission with no rule is refused.
+
+The policy works on plain facts (frozen dataclasses) rather than on models of
+the apps above it, so that ``cases`` and ``evidence`` depend on ``teams`` and
+never the other way round. Each app turns its objects into facts in one
+place (its ``access.py``) and gets back a ``Decision``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from teams.models import Membership, Role
+
+
+class Perm(StrEnum):
+    # Platform
+    ACCOUNTS_MANAGE = "accounts.manage"
+    PLATFORM_AUDIT_VIEW = "audit.view_platform"
+    # Teams
+    TEAM_VIEW = "team.view"
+    TEAM_MANAGE_MEMBERS = "team.manage_members"
+    # Cases
+    CASE_CREATE = "case.create"
+    CASE_VIEW = "case.view"
+    CASE_EDIT = "case.edit"
+    CASE_AUDIT_VIEW = "case.audit_view"
+
+
+# Roles that work on case material. The platform administrator is deliberately
+# absent: operators manage accounts and see no evidence.
+CASE_ROLES: Final = frozenset({Role.COALITION_LEAD, Role.LAWYER, Role.INVESTIGATOR, Role.MHPSS, Role.AUDITOR})
+CASE_EDITOR_ROLES: Final = frozenset({Role.COALITION_LEAD, Role.LAWYER, Role.INVESTIGATOR})
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipFact:
+    team_id: int
+    organisation_id: int
+    jurisdiction: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: int | None
+    username: str = ""
+    is_active: bool = False
+    memberships: tuple[MembershipFact, ...] = ()
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None and self.is_active
+
+    def in_team(self, team_id: int, roles: Iterable[Role] = CASE_ROLES) -> MembershipFact | None:
+        wanted = frozenset(roles)
+        return next((m for m in self.memberships if m.team_id == team_id and m.role in wanted), None)
+
+    def in_any_team(self, team_ids: Iterable[int], roles: Iterable[Role] = CASE_ROLES) -> MembershipFact | None:
+        ids = frozenset(team_ids)
+        wanted = frozenset(roles)
+        return next((m for m in self.memberships if m.team_id in ids and m.role in wanted), None)
+
+    def in_organisation(self, organisation_id: int, roles: Iterable[Role]) -> MembershipFact | None:
+        wanted = frozenset(roles)
+        return next((m for m in self.memberships if m.organisation_id == organisation_id and m.role in wanted), None)
+
+    def with_role(self, roles: Iterable[Role]) -> MembershipFact | None:
+        wanted = frozenset(roles)
+        return next((m for m in self.memberships if m.role in wanted), None)
+
+
+ANONYMOUS: Final = Actor(user_id=None)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRef:
+    team_id: int
+    organisation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRef:
+    case_id: int
+    organisation_id: int
+    team_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str | Promise = ""
+    acting_as: MembershipFact | None = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def allow(membership: MembershipFact | None) -> Decision:
+    return Decision(True, "", membership)
+
+
+def deny(reason: str | Promise) -> Decision:
+    return Decision(False, reason, None)
+
+
+NOT_PERMITTED: Final = _("You do not have access to this.")
+
+
+def actor_for(user: Any) -> Actor:
+    """Facts about a user, loaded in one query. Inactive and anonymous users hold no memberships."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ANONYMOUS
+    rows = Membership.objects.filter(user_id=user.pk).values_list(
+        "team_id", "team__organisation_id", "team__jurisdiction__country", "role"
+    )
+    return Actor(
+        user_id=int(user.pk),
+        username=user.get_username(),
+        is_active=True,
+        memberships=tuple(MembershipFact(t, o, str(j), Role(r)) for t, o, j, r in rows),
+    )
+
+
+# --- Rules --------------------------------------------------------------------
+
+Rule = Callable[[Actor, Any], Decision]
+
+
+def _platform_admin(actor: Actor, _resource: Any) -> Decision:
+    return allow(m) if (m := actor.with_role({Role.ADMIN})) else deny(NOT_PERMITTED)
+
+
+def _team_view(actor: Actor, team: TeamRef) -> Decision:
+    if m := actor.in_team(team.team_id, set(Role)):
+        return allow(m)
+    if m := actor.in_organisation(team.organisation_id, {Role.COALITION_LEAD}):
+        return allow(m)
+    return _platform_admin(actor, team)
+
+
+def _team_manage(actor: Actor, team: TeamRef) -> Decision:
+    if m := actor.in_organisation(team.organisation_id, {Role.COALITION_LEAD}):
+        return allow(m)
+    return _platform_admin(actor, team)
+
+
+def _case_create(actor: Actor, team: TeamRef) -> Decision:
+    m = actor.in_team(team.team_id, CASE_EDITOR_ROLES)
+    return allow(m) if m else deny(NOT_PERMITTED)
+
+
+def _case_view(actor: Actor, case: CaseRef) -> Decision:
+    if m := actor.in_any_team(case.team_ids):
+        return allow(m)
+    if m := actor.in_organisation(case.organisation_id, {Role.COALITION_LEAD}):
+        return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+def _case_edit(actor: Actor, case: CaseRef) -> Decision:
+    if m := actor.in_any_team(case.team_ids, CASE_EDITOR_ROLES):
+        return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+def _case_audit_view(actor: Actor, case: CaseRef) -> Decision:
+    if m := actor.in_any_team(case.team_ids, CASE_EDITOR_ROLES | {Role.AUDITOR}):
+        return allow(m)
+    if m := actor.in_organisation(case.organisation_id, {Role.COALITION_LEAD, Role.AUDITOR}):
+        return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+def _platform_audit_view(actor: Actor, _resource: Any) -> Decision:
+    if m := actor.with_role({Role.AUDITOR, Role.ADMIN}):
+        return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+_RULES: dict[Perm, Rule] = {
+    Perm.ACCOUNTS_MANAGE: _platform_admin,
+    Perm.PLATFORM_AUDIT_VIEW: _platform_audit_view,
+    Perm.TEAM_VIEW: _team_view,
+    Perm.TEAM_MANAGE_MEMBERS: _team_manage,
+    Perm.CASE_CREATE: _case_create,
+    Perm.CASE_VIEW: _case_view,
+    Perm.CASE_EDIT: _case_edit,
+    Perm.CASE_AUDIT_VIEW: _case_audit_view,
+}
+
+
+def decide(actor: Actor, perm: Perm, resource: Any = None) -> Decision:
+    """May ``actor`` do ``perm`` on ``resource``? Unknown permissions and anonymous actors are refused."""
+    if not actor.is_authenticated:
+        return deny(NOT_PERMITTED)
+    rule = _RULES.get(perm)
+    if rule is None:
+        return deny(NOT_PERMITTED)
+    return rule(actor, resource)

@@ -1,0 +1,31 @@
+"""Reads of organisations, teams and memberships, filtered by the policy."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from audit.services import Target
+from teams.access import not_found, require, request_actor
+from teams.models import Membership, Team
+from teams.policy import Decision, Perm, TeamRef
+
+
+def memberships_of(request: HttpRequest) -> QuerySet[Membership]:
+    actor = request_actor(request)
+    return Membership.objects.filter(user_id=actor.user_id).select_related(
+        "team", "team__organisation", "team__jurisdiction"
+    )
+
+
+def get_team_for(request: HttpRequest, team_id: int, perm: Perm = Perm.TEAM_VIEW) -> tuple[Team, Decision]:
+    """The team if the caller may ``perm`` it; otherwise 404, exactly as for a team that does not exist."""
+    team = Team.objects.select_related("organisation", "jurisdiction").filter(pk=team_id).first()
+    if team is None:
+        raise not_found(request, perm=perm, targets=[Target("team", team_id)])
+    decision = require(request, perm, TeamRef(team.pk, team.organisation_id), targets=[Target("team", team.pk)])
+    return team, decision
+
+
+def team_members(team: Team) -> QuerySet[Membership]:
+    return team.memberships.select_related("user").order_by("role", "user__username")

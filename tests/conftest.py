@@ -1,0 +1,169 @@
+"""Test harness for both profiles.
+
+``CUSTODY_PROFILE=embedded`` (default): SQLite, local files, eager Celery.
+``CUSTODY_PROFILE=production``: PostgreSQL, Redis broker with a real worker
+(``worker`` marker), S3 and KMS served over HTTP by a moto server that this
+session starts on loopback.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.test.utils import override_settings
+
+from accounts.models import User
+from teams.models import Organisation, Role, Team
+from tests.factories import (
+    JurisdictionFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+PRODUCTION = settings.PRODUCTION
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if PRODUCTION:
+        return
+    skip = pytest.mark.skip(reason="runs in the production profile (PostgreSQL, S3, broker)")
+    for item in items:
+        if "production_only" in item.keywords:
+            item.add_marker(skip)
+
+
+# --- Services: moto S3/KMS over HTTP for the production profile ---------------
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str | None]:
+    if not PRODUCTION:
+        yield None
+        return
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _storage_profile(moto_endpoint: str | None) -> Iterator[None]:
+    """Point storage at moto (production) or a throwaway directory (embedded)."""
+    if moto_endpoint is None:
+        root = Path(tempfile.mkdtemp(prefix="custody-test-"))
+        storages = {name: dict(cfg) for name, cfg in settings.STORAGES.items()}
+        for name in ("default", "evidence", "audit"):
+            storages[name] = {
+                **storages[name],
+                "OPTIONS": {**storages[name]["OPTIONS"], "location": root / name},
+            }
+        with override_settings(STORAGES=storages):
+            yield
+        return
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=settings.AWS_S3_REGION_NAME)
+    storages = {name: dict(cfg) for name, cfg in settings.STORAGES.items()}
+    for name in ("default", "evidence", "audit"):
+        options = {**storages[name]["OPTIONS"], "endpoint_url": moto_endpoint}
+        storages[name] = {**storages[name], "OPTIONS": options}
+        s3.create_bucket(
+            Bucket=options["bucket_name"],
+            CreateBucketConfiguration={"LocationConstraint": settings.AWS_S3_REGION_NAME},
+        )
+    with override_settings(STORAGES=storages, AWS_S3_ENDPOINT_URL=moto_endpoint, AWS_KMS_ENDPOINT_URL=moto_endpoint):
+        yield
+
+
+# --- HTTP clients ------------------------------------------------------------
+
+
+@pytest.fixture
+def client() -> Client:
+    """A client that, like nginx in production, says the request came over TLS."""
+    return Client(headers={"X-Forwarded-Proto": "https"})
+
+
+@pytest.fixture
+def login(client: Client) -> Callable[..., Client]:
+    """Sign ``user`` in with a verified second factor, as the login flow would."""
+
+    def _login(user: User, target: Client | None = None) -> Client:
+        target = target or client
+        target.force_login(user)
+        return target
+
+    return _login
+
+
+# --- Personas ----------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Two organisations: one in the host country (CAR), one in a troop-contributing country."""
+
+    org_car: Organisation
+    org_tcc: Organisation
+    team_car: Team
+    team_tcc: Team
+    lead: User  # coalition lead of the CAR organisation
+    member: User  # lawyer in the CAR team
+    investigator: User
+    mhpss: User
+    auditor: User
+    other_member: User  # lawyer in the foreign team
+    outsider: User  # no team
+    admin: User  # platform operator
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    car = JurisdictionFactory(country="CF")
+    tcc = JurisdictionFactory(country="BD")
+    org_car = OrganisationFactory(name="Host Counsel", slug="host-counsel", jurisdiction=car)
+    org_tcc = OrganisationFactory(name="Contributing Counsel", slug="contrib-counsel", jurisdiction=tcc)
+    ops = OrganisationFactory(name="Platform Operations", slug="platform-ops", jurisdiction=car)
+    team_car = TeamFactory(organisation=org_car, jurisdiction=car, name="Bangui team", slug="bangui")
+    team_tcc = TeamFactory(organisation=org_tcc, jurisdiction=tcc, name="Dhaka team", slug="dhaka")
+    ops_team = TeamFactory(organisation=ops, jurisdiction=car, name="Operations", slug="ops")
+
+    def person(username: str, team: Team | None, role: Role | None) -> User:
+        user = UserFactory(username=username)
+        if team is not None and role is not None:
+            MembershipFactory(user=user, team=team, role=role)
+        return user
+
+    return World(
+        org_car=org_car,
+        org_tcc=org_tcc,
+        team_car=team_car,
+        team_tcc=team_tcc,
+        lead=person("lead", team_car, Role.COALITION_LEAD),
+        member=person("member", team_car, Role.LAWYER),
+        investigator=person("investigator", team_car, Role.INVESTIGATOR),
+        mhpss=person("mhpss", team_car, Role.MHPSS),
+        auditor=person("auditor", team_car, Role.AUDITOR),
+        other_member=person("foreign", team_tcc, Role.LAWYER),
+        outsider=person("outsider", None, None),
+        admin=person("operator", ops_team, Role.ADMIN),
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"custody profile: {settings.PROFILE} (database: {settings.DATABASES['default']['ENGINE']})"

@@ -1,0 +1,7 @@
+"""Every API endpoint lives under /api/v1/, grouped by app."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("teams.api_urls")),
+]

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class VaultConfig(AppConfig):
+    name = "vault"
+    verbose_name = "Custody platform"
+
+    def ready(self) -> None:
+        from vault import checks  # noqa: F401  (registers system checks)

@@ -1,0 +1,10 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include("vault.api_urls")),
+    path("", include("accounts.urls")),
+    path("", include("teams.urls")),
+]
