@@ -42,10 +42,21 @@ class Action(models.TextChoices):
     AUDIT_CHECKPOINT = "audit.checkpoint", _("Audit checkpoint signed")
     AUDIT_VERIFIED = "audit.verified", _("Audit chain verified")
     AUDIT_BROKEN = "audit.broken", _("Audit chain verification failed")
-    # Cases
+    # Cases, survivors, consent, MHPSS (cases app)
     CASE_CREATED = "case.created", _("Case created")
     CASE_UPDATED = "case.updated", _("Case updated")
     CASE_VIEWED = "case.viewed", _("Case viewed")
+    # -- end of cases section --
+    # Evidence: intake, storage, retrieval, keys (evidence app)
+    # -- end of evidence section --
+    # Custody transfers and reports
+    # -- end of custody section --
+    # Sharing and grants
+    # -- end of sharing section --
+    # Redaction
+    # -- end of redaction section --
+    # Productions
+    # -- end of productions section --
 
 
 class Outcome(models.TextChoices):

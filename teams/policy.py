@@ -36,6 +36,13 @@ class Perm(StrEnum):
     CASE_VIEW = "case.view"
     CASE_EDIT = "case.edit"
     CASE_AUDIT_VIEW = "case.audit_view"
+    # -- end of cases permissions --
+    # Evidence
+    # -- end of evidence permissions --
+    # Custody
+    # -- end of custody permissions --
+    # Redaction
+    # -- end of redaction permissions --
 
 
 # Roles that work on case material. The platform administrator is deliberately
@@ -198,6 +205,10 @@ _RULES: dict[Perm, Rule] = {
     Perm.CASE_VIEW: _case_view,
     Perm.CASE_EDIT: _case_edit,
     Perm.CASE_AUDIT_VIEW: _case_audit_view,
+    # -- end of cases rules --
+    # -- end of evidence rules --
+    # -- end of custody rules --
+    # -- end of redaction rules --
 }
 
 

@@ -4,4 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("teams.api_urls")),
+    path("cases/", include("cases.api_urls")),
+    path("evidence/", include("evidence.api_urls")),
 ]

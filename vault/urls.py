@@ -7,4 +7,6 @@ urlpatterns = [
     path("api/v1/", include("vault.api_urls")),
     path("", include("accounts.urls")),
     path("", include("teams.urls")),
+    path("cases/", include("cases.urls")),
+    path("evidence/", include("evidence.urls")),
 ]
