@@ -104,6 +104,9 @@ class AuditTarget(models.Model):
     class Meta:
         indexes = [models.Index(fields=["kind", "key"])]
 
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             _refuse()

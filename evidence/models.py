@@ -71,9 +71,7 @@ class EvidenceItem(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="derivatives"
     )
     derivative_kind = models.CharField(max_length=16, choices=DerivativeKind.choices, blank=True)
-    duplicate_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
-    )
+    duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from audit.services import Target
-from teams.access import not_found, require, request_actor
+from teams.access import not_found, request_actor, require
 from teams.models import Membership, Team
 from teams.policy import Decision, Perm, TeamRef
 

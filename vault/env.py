@@ -98,9 +98,7 @@ class Env:
     def choice(self, name: str, choices: tuple[str, ...], default: str | _Missing = MISSING) -> str:
         value = self.str(name, default)
         if value not in choices:
-            raise ImproperlyConfigured(
-                f"Environment variable {name}={value!r} must be one of: {', '.join(choices)}."
-            )
+            raise ImproperlyConfigured(f"Environment variable {name}={value!r} must be one of: {', '.join(choices)}.")
         return value
 
     def path(self, name: str, default: Path | _Missing = MISSING) -> Path:

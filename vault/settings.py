@@ -62,9 +62,7 @@ DEBUG = env.bool("CUSTODY_DEBUG", False)
 if DEBUG and PRODUCTION:
     raise ImproperlyConfigured("CUSTODY_DEBUG cannot be enabled in the production profile.")
 
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
-)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required in the production profile (comma-separated).")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
