@@ -8,13 +8,16 @@ session starts on loopback.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from celery.worker import WorkController
 from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
@@ -88,6 +91,52 @@ def _storage_profile(moto_endpoint: str | None) -> Iterator[None]:
         )
     with override_settings(STORAGES=storages, AWS_S3_ENDPOINT_URL=moto_endpoint, AWS_KMS_ENDPOINT_URL=moto_endpoint):
         yield
+
+
+# --- Celery: a real worker on the configured broker (production profile) -----
+
+
+@pytest.fixture(scope="session")
+def _celery_session_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[WorkController | None]:
+    if not PRODUCTION:
+        yield None
+        return
+    import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping for the readiness check)
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connections
+
+    from vault.celery import app
+
+    def close_worker_connections(**kwargs: Any) -> None:
+        # The worker thread has its own connections; leaving them open blocks the
+        # flush between transactional tests and the drop of the test database.
+        # Tasks applied in the test's own thread keep the test's connection.
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()
+
+    task_postrun.connect(close_worker_connections, weak=False)
+    # Messages left by an earlier run refer to rows of a database that no longer exists.
+    app.control.purge()
+    try:
+        with contextlib.ExitStack() as stack:
+            with django_db_blocker.unblock():
+                worker = stack.enter_context(start_worker(app, pool="solo", perform_ping_check=True))
+            yield worker
+    finally:
+        task_postrun.disconnect(close_worker_connections)
+
+
+@pytest.fixture
+def celery_live(_celery_session_worker: WorkController | None) -> WorkController | None:
+    """A real Celery worker (solo pool, in a thread) consuming the broker of ``CELERY_BROKER_URL``.
+
+    Production profile only; in the embedded profile tasks run eagerly when the
+    transaction commits and this returns None. Use with
+    ``@pytest.mark.django_db(transaction=True)``: the worker reads the database
+    through its own connection, so it only sees committed rows.
+    """
+    return _celery_session_worker
 
 
 # --- HTTP clients ------------------------------------------------------------
