@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import CountryField
+from django_countries.fields import Country, CountryField
 
 
 class Role(models.TextChoices):
@@ -26,11 +28,17 @@ class Jurisdiction(models.Model):
         verbose_name_plural = _("jurisdictions")
 
     def __str__(self) -> str:
-        return str(self.country.name)
+        return str(self.iso_country.name)
+
+    @property
+    def iso_country(self) -> Country:
+        # CountryField subclasses CharField, so the django-stubs plugin types it as str;
+        # its descriptor returns a Country object.
+        return cast(Country, self.country)
 
     @property
     def code(self) -> str:
-        return str(self.country.code)
+        return str(self.iso_country.code)
 
 
 class Organisation(models.Model):

@@ -13,6 +13,8 @@ from teams.policy import Decision, Perm, TeamRef
 
 def memberships_of(request: HttpRequest) -> QuerySet[Membership]:
     actor = request_actor(request)
+    if actor.user_id is None:
+        return Membership.objects.none()
     return Membership.objects.filter(user_id=actor.user_id).select_related(
         "team", "team__organisation", "team__jurisdiction"
     )

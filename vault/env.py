@@ -7,6 +7,7 @@ names the variable, instead of surfacing later as a confusing runtime error.
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,22 +27,26 @@ MISSING: Final = _Missing()
 
 
 class Env:
-    """Reads from a mapping (``os.environ`` by default) so tests can pass their own."""
+    """Reads from a mapping (``os.environ`` by default) so tests can pass their own.
 
-    def __init__(self, source: Mapping[str, str] | None = None) -> None:
+    The readers are named after the type they return, so inside this class the
+    annotations spell the built-in types as ``builtins.str`` etc.
+    """
+
+    def __init__(self, source: Mapping[builtins.str, builtins.str] | None = None) -> None:
         self._source: Mapping[str, str] = os.environ if source is None else source
 
-    def _raw(self, name: str) -> str | None:
+    def _raw(self, name: builtins.str) -> builtins.str | None:
         value = self._source.get(name)
         if value is None:
             return None
         value = value.strip()
         return value or None
 
-    def is_set(self, name: str) -> bool:
+    def is_set(self, name: builtins.str) -> builtins.bool:
         return self._raw(name) is not None
 
-    def str(self, name: str, default: str | _Missing = MISSING) -> str:
+    def str(self, name: builtins.str, default: builtins.str | _Missing = MISSING) -> builtins.str:
         value = self._raw(name)
         if value is not None:
             return value
@@ -49,7 +54,7 @@ class Env:
             raise ImproperlyConfigured(f"Environment variable {name} is required but not set.")
         return default
 
-    def bool(self, name: str, default: bool | _Missing = MISSING) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool | _Missing = MISSING) -> builtins.bool:
         value = self._raw(name)
         if value is None:
             if isinstance(default, _Missing):
@@ -66,12 +71,12 @@ class Env:
 
     def int(
         self,
-        name: str,
-        default: int | _Missing = MISSING,
+        name: builtins.str,
+        default: builtins.int | _Missing = MISSING,
         *,
-        minimum: int | None = None,
-        maximum: int | None = None,
-    ) -> int:
+        minimum: builtins.int | None = None,
+        maximum: builtins.int | None = None,
+    ) -> builtins.int:
         value = self._raw(name)
         if value is None:
             if isinstance(default, _Missing):
@@ -87,7 +92,9 @@ class Env:
             raise ImproperlyConfigured(f"Environment variable {name}={number} is above the maximum {maximum}.")
         return number
 
-    def list(self, name: str, default: list[str] | _Missing = MISSING) -> list[str]:
+    def list(
+        self, name: builtins.str, default: builtins.list[builtins.str] | _Missing = MISSING
+    ) -> builtins.list[builtins.str]:
         value = self._raw(name)
         if value is None:
             if isinstance(default, _Missing):
@@ -95,13 +102,15 @@ class Env:
             return list(default)
         return [part.strip() for part in value.split(",") if part.strip()]
 
-    def choice(self, name: str, choices: tuple[str, ...], default: str | _Missing = MISSING) -> str:
+    def choice(
+        self, name: builtins.str, choices: tuple[builtins.str, ...], default: builtins.str | _Missing = MISSING
+    ) -> builtins.str:
         value = self.str(name, default)
         if value not in choices:
             raise ImproperlyConfigured(f"Environment variable {name}={value!r} must be one of: {', '.join(choices)}.")
         return value
 
-    def path(self, name: str, default: Path | _Missing = MISSING) -> Path:
+    def path(self, name: builtins.str, default: Path | _Missing = MISSING) -> Path:
         value = self._raw(name)
         if value is None:
             if isinstance(default, _Missing):
