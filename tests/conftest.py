@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,12 @@ from celery.worker import WorkController
 from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.models import User
+from accounts.sudo import SUDO_UNTIL
 from teams.models import Organisation, Role, Team
+from tests.append_only import allow_test_flush
 from tests.factories import (
     JurisdictionFactory,
     MembershipFactory,
@@ -31,6 +35,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.otp import ensure_totp_device
 
 PRODUCTION = settings.PRODUCTION
 
@@ -93,6 +98,31 @@ def _storage_profile(moto_endpoint: str | None) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _audit_test_flush() -> Iterator[None]:
+    """Transactional tests may reset the append-only audit tables (tests/append_only.py)."""
+    with allow_test_flush():
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_gnupg_home() -> Iterator[Path]:
+    """A throwaway GnuPG home for the audit signing key, never the vault's own."""
+    home = Path(tempfile.mkdtemp(prefix="custody-gpg-"))
+    home.chmod(0o700)
+    with override_settings(CUSTODY_GNUPG_HOME=home):
+        yield home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static() -> None:
+    """Production serves collected static files, as after a deploy; embedded serves the source tree."""
+    if PRODUCTION:
+        from django.core.management import call_command
+
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+
 # --- Celery: a real worker on the configured broker (production profile) -----
 
 
@@ -150,11 +180,20 @@ def client() -> Client:
 
 @pytest.fixture
 def login(client: Client) -> Callable[..., Client]:
-    """Sign ``user`` in with a verified second factor, as the login flow would."""
+    """Sign ``user`` in as the sign-in flow leaves them: password accepted, TOTP device verified.
 
-    def _login(user: User, target: Client | None = None) -> Client:
+    ``sudo=True`` also opens sudo mode, as if the person had just re-entered their password.
+    """
+
+    def _login(user: User, target: Client | None = None, *, sudo: bool = False) -> Client:
         target = target or client
         target.force_login(user)
+        device = ensure_totp_device(user)
+        session = target.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        if sudo:
+            session[SUDO_UNTIL] = time.time() + settings.SUDO_MODE_TIMEOUT.total_seconds()
+        session.save()
         return target
 
     return _login

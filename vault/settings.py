@@ -253,8 +253,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = env.path("CUSTODY_STATIC_ROOT", VAR_DIR / "static")
-WHITENOISE_USE_FINDERS = True
+if PRODUCTION:
+    # Served from files collected at deploy time (`manage.py collectstatic`), by nginx or WhiteNoise.
+    STATIC_ROOT: Path | None = env.path("CUSTODY_STATIC_ROOT", VAR_DIR / "static")
+    WHITENOISE_USE_FINDERS = False
+else:
+    # Served straight from the source tree: nothing to collect, and no empty directory to warn about.
+    STATIC_ROOT = env.path("CUSTODY_STATIC_ROOT") if env.is_set("CUSTODY_STATIC_ROOT") else None
+    WHITENOISE_USE_FINDERS = True
 
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", "") or None
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", env.str("AWS_DEFAULT_REGION", "eu-west-1"))
