@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("cases/", include("cases.urls")),
     path("evidence/", include("evidence.urls")),
+    path("evidence/", include("evidence.custody_urls")),
 ]

@@ -1,0 +1,66 @@
+"""The custody side's one access helper per object: the item (or case) if allowed, otherwise 404."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from audit.services import Target
+from cases.models import Case
+from evidence.custody_models import CustodyTransfer, TransferState
+from evidence.models import EvidenceItem
+from teams.access import not_found, require
+from teams.policy import CustodyRef, Decision, ItemRef, Perm
+
+
+def item_target(item_id: int) -> Target:
+    return Target("evidence.item", item_id)
+
+
+def transfer_target(transfer_id: int) -> Target:
+    return Target("evidence.custody_transfer", transfer_id)
+
+
+def item_ref(item: EvidenceItem) -> ItemRef:
+    return ItemRef(
+        item_id=item.pk,
+        case=item.case.as_ref(),
+        sensitivity=item.sensitivity,
+        legal_hold=item.legal_hold,
+        is_original=item.is_original,
+        state=item.state,
+    )
+
+
+def pending_transfer(item: EvidenceItem) -> CustodyTransfer | None:
+    return (
+        CustodyTransfer.objects.filter(item=item, state=TransferState.PENDING)
+        .select_related("from_user", "to_user", "proposed_by")
+        .first()
+    )
+
+
+def custody_ref(item: EvidenceItem, pending: CustodyTransfer | None = None) -> CustodyRef:
+    return CustodyRef(
+        item=item_ref(item),
+        custodian_id=item.custodian_id,
+        proposer_id=pending.proposed_by_id if pending else None,
+        receiver_id=pending.to_user_id if pending else None,
+    )
+
+
+def get_item_for(request: HttpRequest, item_id: int, perm: Perm) -> tuple[EvidenceItem, Decision]:
+    """The item if the caller may ``perm`` it, judged with its pending transfer; otherwise 404."""
+    item = EvidenceItem.objects.select_related("case", "custodian").filter(pk=item_id).first()
+    if item is None:
+        raise not_found(request, perm=perm, targets=[item_target(item_id)])
+    ref = custody_ref(item, pending_transfer(item))
+    decision = require(request, perm, ref, targets=[item_target(item.pk)], case_id=item.case_id)
+    return item, decision
+
+
+def get_case_for(request: HttpRequest, case_id: int, perm: Perm) -> tuple[Case, Decision]:
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        raise not_found(request, perm=perm, targets=[Target("case", case_id)])
+    decision = require(request, perm, case.as_ref(), targets=[Target("case", case.pk)], case_id=case.pk)
+    return case, decision

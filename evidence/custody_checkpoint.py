@@ -1,0 +1,31 @@
+"""The signed audit checkpoint a custody report cites.
+
+A report is itself an audit event (``as_of_seq``), written after every event it lists, so no
+checkpoint can cover it when it is made. The report cites the newest checkpoint signed before it:
+every listed event up to that checkpoint's sequence number is committed to by its signed head hash;
+the few after it are committed to by the next periodic checkpoint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit import chain
+from audit.models import Checkpoint
+
+
+def checkpoint_before(as_of_seq: int) -> dict[str, Any] | None:
+    """The newest checkpoint whose head is older than event ``as_of_seq``, as plain data."""
+    checkpoint = Checkpoint.objects.filter(seq__lt=as_of_seq).order_by("-seq").first()
+    if checkpoint is None:
+        return None
+    return {
+        "seq": checkpoint.seq,
+        "head_hash": checkpoint.head_hash,
+        "signed_at": chain.format_time(checkpoint.signed_at),
+        "key_fingerprint": checkpoint.key_fingerprint,
+        "statement": checkpoint.statement,
+        "signature": checkpoint.signature,
+        "statement_key": checkpoint.statement_key,
+        "signature_key": checkpoint.signature_key,
+    }
