@@ -1,4 +1,7 @@
-"""API authentication: DRF tokens that expire."""
+"""API authentication: DRF tokens that expire.
+
+Loaded by DRF's settings while ``rest_framework.views`` imports: keep views out of this module.
+"""
 
 from __future__ import annotations
 

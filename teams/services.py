@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.actions import Action
@@ -61,9 +62,9 @@ def _check_separation(user: User, team: Team, role: Role) -> None:
     """Platform administrators see no evidence, so the role excludes every other one."""
     others = Membership.objects.filter(user=user).exclude(team=team)
     if role == Role.ADMIN and others.exclude(role=Role.ADMIN).exists():
-        raise MembershipError("A platform administrator cannot also hold a case role.")
+        raise MembershipError(_("A platform administrator cannot also hold a case role."))
     if role != Role.ADMIN and others.filter(role=Role.ADMIN).exists():
-        raise MembershipError("A platform administrator cannot also hold a case role.")
+        raise MembershipError(_("A platform administrator cannot also hold a case role."))
 
 
 def do_add_membership(
@@ -77,7 +78,7 @@ def do_add_membership(
 ) -> Membership:
     with transaction.atomic():
         if Membership.objects.filter(user=user, team=team).exists():
-            raise MembershipError("This person is already a member of the team.")
+            raise MembershipError(_("This person is already a member of the team."))
         _check_separation(user, team, role)
         membership = Membership.objects.create(user=user, team=team, role=role)
         record(

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
+from audit.services import Target
+from teams import services
+from teams.access import not_found, request_actor
+from teams.forms import AddMemberForm, RoleForm
+from teams.models import Membership, Team
+from teams.policy import Decision, Perm, TeamRef, decide
 from teams.selectors import get_team_for, memberships_of, team_members
 
 
@@ -18,4 +26,96 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
     team, _decision = get_team_for(request, team_id)
-    return render(request, "teams/team_detail.html", {"team": team, "members": team_members(team)})
+    can_manage = bool(decide(request_actor(request), Perm.TEAM_MANAGE_MEMBERS, TeamRef(team.pk, team.organisation_id)))
+    context = {
+        "team": team,
+        "members": team_members(team),
+        "can_manage": can_manage,
+        "add_form": AddMemberForm() if can_manage else None,
+        "role_choices": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+    }
+    return render(request, "teams/team_detail.html", context)
+
+
+def _by_membership(request: HttpRequest, decision: Decision) -> Membership | None:
+    fact = decision.acting_as
+    if fact is None:
+        return None
+    return Membership.objects.select_related("team").filter(user_id=request.user.pk, team_id=fact.team_id).first()
+
+
+def _member_of(request: HttpRequest, team: Team, membership_id: int) -> Membership:
+    membership = Membership.objects.filter(pk=membership_id, team=team).select_related("user", "team").first()
+    if membership is None:
+        raise not_found(request, perm=Perm.TEAM_MANAGE_MEMBERS, targets=[Target("membership", membership_id)])
+    return membership
+
+
+def _form_errors(request: HttpRequest, form: AddMemberForm | RoleForm) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, team_id: int) -> HttpResponse:
+    team, decision = get_team_for(request, team_id, Perm.TEAM_MANAGE_MEMBERS)
+    form = AddMemberForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("teams:team", team.pk)
+    user = form.cleaned_data["username"]
+    try:
+        services.do_add_membership(
+            user=user,
+            team=team,
+            role=form.cleaned_data["role"],
+            by=request.user,  # type: ignore[arg-type]
+            by_membership=_by_membership(request, decision),
+            request=request,
+        )
+    except services.MembershipError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(name)s added to the team.") % {"name": user})
+    return redirect("teams:team", team.pk)
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+    team, decision = get_team_for(request, team_id, Perm.TEAM_MANAGE_MEMBERS)
+    membership = _member_of(request, team, membership_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("teams:team", team.pk)
+    try:
+        services.do_change_role(
+            membership=membership,
+            role=form.cleaned_data["role"],
+            by=request.user,  # type: ignore[arg-type]
+            by_membership=_by_membership(request, decision),
+            request=request,
+        )
+    except services.MembershipError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Role of %(name)s changed.") % {"name": membership.user})
+    return redirect("teams:team", team.pk)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+    team, decision = get_team_for(request, team_id, Perm.TEAM_MANAGE_MEMBERS)
+    membership = _member_of(request, team, membership_id)
+    services.do_remove_membership(
+        membership=membership,
+        by=request.user,  # type: ignore[arg-type]
+        by_membership=_by_membership(request, decision),
+        request=request,
+    )
+    messages.success(request, _("%(name)s removed from the team.") % {"name": membership.user})
+    return redirect("teams:team", team.pk)

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("teams.api_urls")),
+    path("auth/", include("accounts.api_urls")),
     path("cases/", include("cases.api_urls")),
     path("evidence/", include("evidence.api_urls")),
 ]

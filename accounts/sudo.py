@@ -1,0 +1,132 @@
+"""Sudo mode: a fresh proof of identity before destructive or exporting actions.
+
+Web views: decorate with ``@require_sudo``. Without a recent proof (password or a
+second-factor code, within ``settings.SUDO_MODE_TIMEOUT``) the person is sent to
+the confirmation page and comes back to the page they were on.
+
+API views: add ``SudoPermission`` to ``permission_classes``. A session that
+confirmed recently passes; a token client sends a current TOTP code in the
+``X-Custody-OTP`` header with the request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Final, TypeVar, cast
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework.permissions import BasePermission
+
+from accounts import services
+from audit.actions import Action
+from audit.services import Target, record
+
+SUDO_UNTIL: Final = "_custody_sudo_until"
+OTP_HEADER: Final = "HTTP_X_CUSTODY_OTP"
+
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
+
+
+def sudo_active(request: HttpRequest) -> bool:
+    """Has the person confirmed their identity within SUDO_MODE_TIMEOUT in this session?"""
+    session = getattr(request, "session", None)
+    if session is None or not request.user.is_authenticated:
+        return False
+    until = session.get(SUDO_UNTIL)
+    return isinstance(until, int | float) and until > time.time()
+
+
+def grant_sudo(request: HttpRequest, *, method: str) -> None:
+    """Record the confirmation and open the sudo window. Call only after checking the password or code."""
+    user = request.user
+    with transaction.atomic():
+        record(
+            action=Action.SUDO_GRANTED,
+            user=user,  # type: ignore[arg-type]
+            request=request,
+            targets=[Target("user", user.pk)],
+            details={"method": method},
+        )
+    request.session[SUDO_UNTIL] = time.time() + settings.SUDO_MODE_TIMEOUT.total_seconds()
+
+
+def end_sudo(request: HttpRequest) -> None:
+    request.session.pop(SUDO_UNTIL, None)
+
+
+def safe_next(request: HttpRequest, candidate: str | None, default: str) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def sudo_url(request: HttpRequest) -> str:
+    """Where to confirm; after it, the person returns to this page (or, after a POST, the page with the form)."""
+    back = request.get_full_path()
+    if request.method != "GET":
+        back = safe_next(request, request.headers.get("Referer"), reverse(settings.LOGIN_REDIRECT_URL))
+    return f"{reverse('accounts:sudo')}?{urlencode({'next': back})}"
+
+
+def sudo_redirect(request: HttpRequest) -> HttpResponseBase | None:
+    """None in sudo mode; otherwise the redirect to the confirmation page (call after the access check)."""
+    if sudo_active(request):
+        return None
+    if request.method != "GET":
+        messages.info(request, _("Nothing was changed. Confirm your identity, then repeat the action."))
+    return redirect(sudo_url(request))
+
+
+def require_sudo(view: V) -> V:
+    """Decorator for web views that destroy or export: they run only in sudo mode.
+
+    Where an object's access check must come first (so that a hidden object still answers 404),
+    call ``sudo_redirect(request)`` inside the view after the check instead.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return sudo_redirect(request) or view(request, *args, **kwargs)
+
+    return cast(V, wrapper)
+
+
+class SudoPermission(BasePermission):
+    """DRF permission: sudo mode in the session, or a valid TOTP code in the X-Custody-OTP header."""
+
+    message = gettext_lazy(
+        "This action needs a fresh confirmation: send a current two-factor code in the X-Custody-OTP header."
+    )
+    code = "sudo_required"
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        django_request: HttpRequest = request._request
+        if sudo_active(django_request):
+            return True
+        code = str(request.META.get(OTP_HEADER, "")).strip()
+        if not code or not request.user.is_authenticated or not services.is_totp_code(code):
+            return False
+        if not services.verify_code_only(request=django_request, user=request.user, code=code):
+            return False
+        with transaction.atomic():
+            record(
+                action=Action.SUDO_GRANTED,
+                user=request.user,
+                request=django_request,
+                targets=[Target("user", request.user.pk)],
+                details={"method": "totp_header"},
+            )
+        return True
