@@ -20,10 +20,10 @@ def _refuse(*_args: Any, **_kwargs: Any) -> NoReturn:
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
-    update = _refuse  # type: ignore[assignment]
-    delete = _refuse  # type: ignore[assignment]
-    bulk_update = _refuse  # type: ignore[assignment]
-    update_or_create = _refuse  # type: ignore[assignment]
+    update = _refuse
+    delete = _refuse
+    bulk_update = _refuse
+    update_or_create = _refuse
 
 
 class AuditEvent(models.Model):
@@ -62,7 +62,7 @@ class AuditEvent(models.Model):
             _refuse()
         super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         _refuse()
 
     def canonical_fields(self) -> dict[str, Any]:
@@ -99,7 +99,7 @@ class AuditTarget(models.Model):
     kind = models.CharField(max_length=48)
     key = models.CharField(max_length=64)
 
-    objects = AppendOnlyQuerySet.as_manager()  # type: ignore[assignment]
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["kind", "key"])]
@@ -112,5 +112,65 @@ class AuditTarget(models.Model):
             _refuse()
         super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         _refuse()
+
+
+class CheckpointQuerySet(models.QuerySet["Checkpoint"]):
+    update = _refuse
+    delete = _refuse
+    bulk_update = _refuse
+    update_or_create = _refuse
+
+
+class Checkpoint(models.Model):
+    """A signed statement of the chain's head at one moment, also kept outside the database.
+
+    ``statement`` holds the exact signed bytes; ``signature`` the ASCII-armored
+    detached OpenPGP signature over them. Copies of both live in the "audit"
+    storage under ``statement_key`` and ``signature_key``.
+    """
+
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    signed_at = models.DateTimeField(_("signed at"))
+    statement = models.TextField(_("statement"))
+    signature = models.TextField(_("signature"))
+    statement_key = models.CharField(_("statement object"), max_length=255)
+    signature_key = models.CharField(_("signature object"), max_length=255)
+    key_fingerprint = models.CharField(_("signing key fingerprint"), max_length=64)
+
+    objects = CheckpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None or not self._state.adding:
+            _refuse()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse()
+
+
+class Alert(models.Model):
+    """An integrity problem the operators must look at, shown as a banner until resolved."""
+
+    kind = models.CharField(_("kind"), max_length=48, db_index=True)
+    message = models.TextField(_("message"))
+    raised_at = models.DateTimeField(_("raised at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        verbose_name = _("integrity alert")
+        verbose_name_plural = _("integrity alerts")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message[:60]}"
