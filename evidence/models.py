@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +34,9 @@ class DerivativeKind(models.TextChoices):
 
 
 class EvidenceItem(models.Model):
+    # Bound into every encrypted segment as associated data, and known before the row exists, so an
+    # object cannot be swapped between items and no row is written for an upload that never completes.
+    uid = models.UUIDField(_("object id"), default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="items", verbose_name=_("case"))
     # Numbered per case; the display name is derived from it and never from the file's name.
     number = models.PositiveIntegerField(_("number"))
@@ -45,6 +50,10 @@ class EvidenceItem(models.Model):
     sealed_original_name = models.BinaryField(_("original file name (encrypted)"), blank=True, default=b"")
     storage_location = models.CharField(_("storage location"), max_length=64, blank=True)
     object_key = models.CharField(_("object key"), max_length=255, blank=True)
+    object_size = models.PositiveBigIntegerField(_("size of the stored object"), null=True, blank=True)
+    last_verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True)
+    integrity_ok = models.BooleanField(_("integrity confirmed"), null=True, blank=True)
+    shredded_at = models.DateTimeField(_("crypto-shredded at"), null=True, blank=True)
     collected_by = models.CharField(_("collected by"), max_length=200, blank=True)
     collected_at = models.DateTimeField(_("collected at"), null=True, blank=True)
     collection_place = models.CharField(_("place of collection"), max_length=200, blank=True)
@@ -93,3 +102,83 @@ class EvidenceItem(models.Model):
     @property
     def is_original(self) -> bool:
         return self.derivative_of_id is None
+
+
+class KeyRole(models.TextChoices):
+    PRIMARY = "primary", _("Server key")
+    ESCROW = "escrow", _("Recovery key (escrow)")
+
+
+class WrappedDataKey(models.Model):
+    """An item's data key, wrapped by one key-encryption key.
+
+    Rotation rewrites these rows (never the content); crypto-shredding deletes them.
+    """
+
+    item = models.ForeignKey(EvidenceItem, on_delete=models.CASCADE, related_name="wrapped_keys")
+    role = models.CharField(_("role"), max_length=16, choices=KeyRole.choices, default=KeyRole.PRIMARY)
+    provider = models.CharField(_("key provider"), max_length=32)
+    kek_scope = models.CharField(_("key scope"), max_length=128, db_index=True)
+    kek_version = models.CharField(_("key version"), max_length=128, blank=True)
+    wrapped = models.BinaryField(_("wrapped key"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    rewrapped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wrapped data key")
+        verbose_name_plural = _("wrapped data keys")
+
+    def __str__(self) -> str:
+        return f"{self.item_id}:{self.role}:{self.kek_scope}@{self.kek_version}"
+
+
+class UploadSession(models.Model):
+    """A resumable (tus) upload in progress. Only whole encrypted segments are ever stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    item_uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="upload_sessions")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    length = models.PositiveBigIntegerField(_("declared length"))
+    offset = models.PositiveBigIntegerField(_("bytes durably stored"), default=0)
+    # Storage keys of the stored parts, in order; each holds whole encrypted segments only.
+    part_keys = models.JSONField(default=list)
+    storage_location = models.CharField(max_length=64)
+    kek_scope = models.CharField(max_length=128)
+    provider = models.CharField(max_length=32)
+    kek_version = models.CharField(max_length=128, blank=True)
+    wrapped_key = models.BinaryField()
+    sealed_original_name = models.BinaryField(blank=True, default=b"")
+    # The first bytes, for media type detection at completion; sealed like the name.
+    sealed_head = models.BinaryField(blank=True, default=b"")
+    # How the item was collected, as sent in Upload-Metadata (validated by CollectionForm at creation).
+    collection = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("upload in progress")
+        verbose_name_plural = _("uploads in progress")
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class IntegrityCheck(models.Model):
+    """One verification of one stored object, by the sweep or on download."""
+
+    item = models.ForeignKey(EvidenceItem, on_delete=models.CASCADE, related_name="integrity_checks")
+    checked_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ok = models.BooleanField(_("intact"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        verbose_name = _("integrity check")
+        verbose_name_plural = _("integrity checks")
+
+    def __str__(self) -> str:
+        return f"{self.item_id}:{'ok' if self.ok else 'failed'}"
+
+
+from evidence.custody_models import CustodyTransfer, TransferState  # noqa: E402, F401  (registers the models)
