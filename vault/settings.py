@@ -270,6 +270,7 @@ else:
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", "") or None
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", env.str("AWS_DEFAULT_REGION", "eu-west-1"))
 AWS_KMS_ENDPOINT_URL = env.str("AWS_KMS_ENDPOINT_URL", "") or None
+AWS_KMS_REGION_NAME = env.str("AWS_KMS_REGION_NAME", AWS_S3_REGION_NAME)
 
 
 def _s3(bucket_variable: str) -> dict[str, Any]:
@@ -392,3 +393,10 @@ if env.is_set("CUSTODY_LOG_FILE"):
 
 CUSTODY_SITE_NAME = env.str("CUSTODY_SITE_NAME", "Custody")
 CUSTODY_GNUPG_HOME = env.path("CUSTODY_GNUPG_HOME", VAR_DIR / "gnupg")
+
+# Envelope encryption (docs/encryption.md): who holds the key-encryption keys, and escrow.
+CUSTODY_KEY_PROVIDER = env.choice("CUSTODY_KEY_PROVIDER", ("local", "kms"), "kms" if PRODUCTION else "local")
+CUSTODY_KEY_DIR = env.path("CUSTODY_KEY_DIR", VAR_DIR / "keys")
+CUSTODY_ESCROW_FINGERPRINTS = [
+    fingerprint.replace(" ", "").upper() for fingerprint in env.list("CUSTODY_ESCROW_FINGERPRINTS", [])
+]
