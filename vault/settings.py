@@ -335,11 +335,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = env.int("CUSTODY_WORKER_CONCURRENCY", 2, minimum=1)
 CELERY_TASK_TIME_LIMIT = env.int("CUSTODY_TASK_TIME_LIMIT", 3600, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+# Limitation deadline reminders for case teams, once a day (idempotent per day).
+CELERY_BEAT_SCHEDULE["cases.send_deadline_reminders"] = {
+    "task": "cases.send_deadline_reminders",
+    "schedule": 24 * 60 * 60,
+}
+# Evidence integrity sweep: every stored object re-read and checked, once a day.
+CELERY_BEAT_SCHEDULE["evidence.verify_all"] = {"task": "evidence.verify_all", "schedule": 24 * 60 * 60}
+# Also e-mail in-app case notifications through Django's mail backend (EMAIL_* settings).
+CUSTODY_NOTIFY_BY_EMAIL = env.bool("CUSTODY_NOTIFY_BY_EMAIL", False)
 
 # --- REST API -----------------------------------------------------------------
 
