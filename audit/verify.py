@@ -13,7 +13,6 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from json.encoder import encode_basestring
 from typing import Any, Final
@@ -68,14 +67,13 @@ def _int(value: int | None) -> str:
 
 def _time(value: Any) -> str:
     if isinstance(value, str):
-        # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS[.ffffff]".
-        if len(value) == 26 and value[10] == " ":
-            return f"{value[:10]}T{value[11:]}Z"
         parsed = parse_datetime(value)
         if parsed is None:
             raise chain.CanonicalisationError("unreadable time")
-        value = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    assert isinstance(value, datetime)
+        value = parsed
+    if value.tzinfo is None:
+        # Both backends hand back UTC; SQLite's converter drops the zone.
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return chain.format_time(value)
 
 
