@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from evidence import selectors, storage
+from evidence.models import EvidenceItem, KeyRole, State, WrappedDataKey
+from tests.evidence.conftest import stored_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def test_upload_stores_ciphertext_and_records_hashes(world: Any, case: Any, upload: Any) -> None:
+    content = b"%PDF-1.4\n" + os.urandom(3 * 1024 * 1024 + 17)
+    response = upload(world.member, case, content, name="interview-with-someone.pdf")
+    assert response.status_code == 200, response.content
+    item = EvidenceItem.objects.get(pk=response.json()["id"])
+    assert item.state == State.STORED
+    assert item.sha256 == hashlib.sha256(content).hexdigest()
+    assert item.size == len(content)
+    assert item.media_type == "application/pdf"
+    assert item.display_name == "CAF-MINUSCA-0042/E0001"
+    stored = stored_bytes(item)
+    assert hashlib.sha256(stored).hexdigest() == item.ciphertext_sha256
+    assert content[:4096] not in stored
+    assert b"interview-with-someone" not in bytes(item.sealed_original_name)
+    assert selectors.original_name(item) == "interview-with-someone.pdf"
+    keys = WrappedDataKey.objects.filter(item=item, role=KeyRole.PRIMARY)
+    assert keys.count() == 1
+    assert keys.get().kek_scope == "org:host-counsel"
+    assert AuditEvent.objects.filter(action="evidence.uploaded", case_id=case.pk).count() == 1
+
+
+def test_media_type_comes_from_content_not_name(world: Any, case: Any, upload: Any) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    response = upload(world.member, case, png, name="notes.txt")
+    assert EvidenceItem.objects.get(pk=response.json()["id"]).media_type == "image/png"
+    response = upload(world.member, case, "témoignage en français".encode(), name="photo.jpg")
+    assert EvidenceItem.objects.get(pk=response.json()["id"]).media_type == "text/plain"
+
+
+def test_duplicate_is_linked_not_stored_twice(
+    world: Any, case: Any, upload: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    content = os.urandom(100_000)
+    first = EvidenceItem.objects.get(pk=upload(world.member, case, content).json()["id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        second = EvidenceItem.objects.get(pk=upload(world.investigator, case, content).json()["id"])
+    assert second.duplicate_of == first
+    assert second.object_key == ""
+    assert storage.exists(first.storage_location, first.object_key)
+    assert not storage.exists(first.storage_location, storage.item_key(second.uid)), "stored twice"
+    assert AuditEvent.objects.filter(action="evidence.duplicate", case_id=case.pk).count() == 1
+
+
+@pytest.mark.parametrize("who", ["other_member", "outsider", "auditor", "mhpss"])
+def test_intake_refused_to_non_editors(world: Any, case: Any, upload: Any, who: str) -> None:
+    response = upload(getattr(world, who), case, b"content")
+    assert response.status_code == 404
+    assert not EvidenceItem.objects.exists()
+    assert AuditEvent.objects.filter(action="access.denied", outcome="denied").exists()
+
+
+def test_upload_page_and_list(world: Any, case: Any, upload: Any, login: Any) -> None:
+    upload(world.member, case, b"some words")
+    client = login(world.member)
+    assert client.get(reverse("evidence:upload_page", args=[case.pk])).status_code == 200
+    page = client.get(reverse("evidence:list", args=[case.pk]))
+    assert page.status_code == 200
+    assert b"CAF-MINUSCA-0042/E0001" in page.content
+    assert b"statement.txt" not in page.content
+    assert login(world.other_member).get(reverse("evidence:list", args=[case.pk])).status_code == 404
