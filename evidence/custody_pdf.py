@@ -58,6 +58,15 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape("" if text is None else str(text)), style)
 
 
+def _lines(lines: list[str], style: ParagraphStyle) -> Paragraph:
+    return Paragraph("<br/>".join(escape(line) for line in lines), style)
+
+
+def _when(stamp: str | None) -> str:
+    """Seconds are enough for people; the JSON form keeps the exact instant."""
+    return f"{stamp[:10]} {stamp[11:19]}" if stamp else "—"
+
+
 def _label(choices: Any, value: str) -> str:
     try:
         return str(choices(value).label)
@@ -93,9 +102,9 @@ def _item_table(report: dict[str, Any], s: dict[str, ParagraphStyle], width: flo
         (_("Kind"), _label(Kind, item["kind"])),
         (_("State"), _label(State, item["state"])),
         (_("Current custodian"), _person(item["custodian"])),
-        (_("Registered"), f"{item['registered_at']} — {_person(item['registered_by'])}"),
+        (_("Registered (UTC)"), f"{_when(item['registered_at'])} — {_person(item['registered_by'])}"),
         (_("Collected by"), item["collected_by"] or "—"),
-        (_("Collected at (UTC)"), item["collected_at"] or "—"),
+        (_("Collected at (UTC)"), _when(item["collected_at"])),
         (_("Place of collection"), item["collection_place"] or "—"),
     ]
     if item["kind"] == Kind.PHYSICAL:
@@ -126,21 +135,27 @@ def _hash_table(report: dict[str, Any], s: dict[str, ParagraphStyle], width: flo
 def _transfer_table(report: dict[str, Any], s: dict[str, ParagraphStyle], width: float) -> Table | Paragraph:
     if not report["transfers"]:
         return _p(_("No transfer: the item has stayed with the person who registered it."), s["body"])
-    head = [_("No."), _("Proposed (UTC)"), _("From → to"), _("Reason"), _("Outcome"), _("Location and seal")]
+    head = [_("No."), _("Proposed (UTC)"), _("From, to"), _("Reason"), _("Outcome"), _("Location and seal")]
     rows: list[list[Any]] = [[_p(h, s["cell"]) for h in head]]
     for t in report["transfers"]:
         outcome = _label(TransferState, t["state"])
         if t["decided_at"]:
-            outcome = f"{outcome}\n{t['decided_at']}"
+            outcome = f"{outcome}\n{_when(t['decided_at'])}"
         where = ""
         if t["to_location"]:
-            seal = f"{_('seal')} {t['old_seal_number']} → {t['new_seal_number']}"
-            where = f"{t['from_location']} → {t['to_location']}\n{seal}"
+            where = "\n".join(
+                [
+                    f"{_('from')}: {t['from_location']}",
+                    f"{_('to')}: {t['to_location']}",
+                    f"{_('seal before')}: {t['old_seal_number']}",
+                    f"{_('seal after')}: {t['new_seal_number']}",
+                ]
+            )
         rows.append(
             [
                 _p(t["id"], s["cell"]),
-                _p(t["proposed_at"], s["small"]),
-                _p(f"{_person(t['from'])} → {_person(t['to'])}", s["cell"]),
+                _p(_when(t["proposed_at"]), s["small"]),
+                _lines([f"{_('from')}: {_person(t['from'])}", f"{_('to')}: {_person(t['to'])}"], s["cell"]),
                 _p(t["reason"], s["cell"]),
                 Paragraph(escape(outcome).replace("\n", "<br/>"), s["small"]),
                 Paragraph(escape(where).replace("\n", "<br/>"), s["small"]),
@@ -165,7 +180,7 @@ def _event_table(report: dict[str, Any], s: dict[str, ParagraphStyle], width: fl
                 _p(actor, s["cell"]),
             ]
         )
-        digest = Paragraph(f"hash&nbsp;{event['hash']}<br/>prev&nbsp;{event['prev_hash']}", s["mono"])
+        digest = Preformatted(f"hash {event['hash']}\nprev {event['prev_hash']}", s["mono"])
         rows.append([digest, "", "", "", ""])
         row = len(rows) - 1
         spans.append(("SPAN", (0, row), (-1, row)))

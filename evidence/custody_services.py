@@ -163,7 +163,9 @@ def do_propose_transfer(
         if not may_hold(to_user, item):
             raise CustodyError("receiver_not_allowed", _("The receiver cannot hold items of this case."))
         if item.kind == Kind.PHYSICAL and not (to_location.strip() and new_seal_number.strip()):
-            raise CustodyError("physical_details_missing", _("Give the new storage location and the seal number for a physical item."))
+            raise CustodyError(
+                "physical_details_missing", _("Give the new storage location and the seal number for a physical item.")
+            )
         transfer = CustodyTransfer(
             item=item,
             from_user=item.custodian,

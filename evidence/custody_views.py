@@ -69,7 +69,7 @@ def custody_page(request: HttpRequest, item_id: int) -> HttpResponse:
     with transaction.atomic():
         record(
             action=Action.CUSTODY_VIEWED,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             acting_as=acting_as(decision),
             request=request,
             case_id=item.case_id,

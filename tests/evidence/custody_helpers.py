@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from accounts.models import User
 from audit.models import AuditEvent
@@ -21,9 +22,8 @@ ITEM_INPUT = PhysicalItemInput(
 )
 
 
-def make_case(world: object) -> Case:
-    case: Case = CaseFactory(organisation=world.org_car, teams=[world.team_car])  # type: ignore[attr-defined]
-    return case
+def make_case(world: Any) -> Case:
+    return cast(Case, CaseFactory(organisation=world.org_car, teams=[world.team_car]))
 
 
 def make_item(case: Case, holder: User) -> EvidenceItem:
