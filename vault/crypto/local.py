@@ -105,8 +105,10 @@ class LocalKeyProvider(KeyProvider):
         directory = self._scope_dir(scope)
         while True:
             versions = self._versions(directory)
-            if self._create(directory, (versions[-1] if versions else 0) + 1):
-                return self.current(scope)
+            version = (versions[-1] if versions else 0) + 1
+            if self._create(directory, version):
+                kek_id, _ = self._read(scope, version)
+                return KekRef(provider=self.name, scope=scope, kek_id=kek_id, version=version)
 
     def wrap(self, data_key: bytes, *, scope: str, context: str) -> WrappedKey:
         ref = self.current(scope)

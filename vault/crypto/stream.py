@@ -492,9 +492,10 @@ class StreamDecryptor:
         self._closed = True
         try:
             if self._header is None:
-                if self._buf:
-                    # A partial header still tells a foreign file from a cut one.
-                    parse_header(bytes(self._buf).ljust(HEADER_SIZE, b"\0"), self._data_key, self._binding)
+                # A partial header still tells a foreign file from a cut one.
+                known = (MAGIC + bytes([VERSION]))[: len(self._buf)]
+                if bytes(self._buf[: len(known)]) != known:
+                    raise FormatError("Not a Custody stream of a known version.")
                 raise TruncatedError("The ciphertext ends before its header.")
             assert self._keys is not None
             if len(self._buf) < TAG_SIZE:
