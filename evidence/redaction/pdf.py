@@ -1,0 +1,178 @@
+"""True removal of identifiers from PDF files.
+
+Matches are found on the text as the content streams show it, mapped back to the glyphs that
+produced it, and those glyphs are cut out of the streams (their advance kept as a TJ
+adjustment so the rest of the line does not move); a black box is drawn where they were.
+Pages whose glyphs cannot be mapped to text, Type3 pages, and scans are rasterised, the
+matched words burned into the pixels, and a text layer restored by OCR. Everything else that
+can carry text outside the page content is removed or cleaned, and the file is written anew.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pikepdf
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from . import ocr
+from .cleaning import clean_document, prepare_annotations, prune_fonts
+from .content import Box, Glyph, Interpreter, PageContent, Registry, page_text
+from .detection import Match, Policy, Term, applied_spans, detect
+from .result import ManualReviewRequired, Outcome, RedactionError, Report
+from .rewrite import box_operators, rewrite_stream
+
+RASTER_DPI = 200
+
+
+@dataclass
+class _PagePlan:
+    removals: list[Glyph] = field(default_factory=list)
+    boxes: list[Box] = field(default_factory=list)
+    rasterise: bool = False
+    scan: bool = False
+
+
+def redact_pdf(data: bytes, terms: Sequence[Term], policy: Policy) -> Outcome:
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+    except pikepdf.PasswordError as exc:
+        raise RedactionError(_("The PDF is encrypted with a password; decrypt it first.")) from exc
+    except pikepdf.PdfError as exc:
+        raise RedactionError(_("The PDF cannot be read.")) from exc
+    with pdf:
+        report = Report(format="pdf", pages=len(pdf.pages))
+        prepare_annotations(pdf)
+        registry = Registry(pdf)
+        interpreter = Interpreter(registry)
+        plans = [_plan_page(interpreter.page(page), terms, policy, report, n) for n, page in enumerate(pdf.pages, 1)]
+        _apply_removals(registry, plans)
+        for page, plan in zip(pdf.pages, plans, strict=True):
+            if plan.boxes and not plan.rasterise:
+                page.contents_add(pdf.make_stream(box_operators(plan.boxes)), prepend=False)
+        raster = [n for n, plan in enumerate(plans, 1) if plan.rasterise]
+        if raster:
+            _rasterise(pdf, data, raster, plans, terms, policy, report)
+        prune_fonts(pdf)
+        clean_document(pdf, terms, policy)
+        out = io.BytesIO()
+        pdf.save(
+            out, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True
+        )
+    return Outcome(out.getvalue(), report)
+
+
+def _plan_page(content: PageContent, terms: Sequence[Term], policy: Policy, report: Report, number: int) -> _PagePlan:
+    plan = _PagePlan()
+    text, owners = page_text(content.glyphs)
+    matches = detect(text, terms, policy)
+    for start, end in applied_spans(matches):
+        glyphs = sorted({owners[i] for i in range(start, end) if owners[i] >= 0})
+        for index in glyphs:
+            plan.removals.append(content.glyphs[index])
+        plan.boxes.extend(_line_boxes([content.glyphs[i] for i in glyphs]))
+    visible = [g for g in content.glyphs if not g.invisible and (g.text or "").strip()]
+    plan.scan = not visible and content.image_area > 0
+    hidden_match = any(g.invisible for g in plan.removals) and content.image_area > 0
+    plan.rasterise = content.unmappable or content.type3 or plan.scan or hidden_match
+    if not plan.rasterise:
+        for match in matches:
+            report.add(match.category, number, match.applied)
+    return plan
+
+
+def _line_boxes(glyphs: list[Glyph]) -> list[Box]:
+    boxes: list[Box] = []
+    for glyph in glyphs:
+        x0, y0, x1, y1 = glyph.box
+        if boxes:
+            bx0, by0, bx1, by1 = boxes[-1]
+            same_line = abs(by0 - y0) < 0.3 * max(glyph.size, 1e-6) and x0 <= bx1 + glyph.size
+            if same_line:
+                boxes[-1] = (min(bx0, x0), min(by0, y0), max(bx1, x1), max(by1, y1))
+                continue
+        boxes.append((x0, y0, x1, y1))
+    return boxes
+
+
+def _apply_removals(registry: Registry, plans: Sequence[_PagePlan]) -> None:
+    by_stream: dict[int, dict[tuple[int, int, int], Glyph]] = defaultdict(dict)
+    for plan in plans:
+        if plan.rasterise:
+            continue
+        for glyph in plan.removals:
+            by_stream[glyph.stream][(glyph.op, glyph.item, glyph.start)] = glyph
+    for index, ref in enumerate(registry.streams):
+        rewrite_stream(registry.pdf, ref, list(by_stream.get(index, {}).values()))
+
+
+def _rasterise(
+    pdf: pikepdf.Pdf,
+    original: bytes,
+    pages: Sequence[int],
+    plans: Sequence[_PagePlan],
+    terms: Sequence[Term],
+    policy: Policy,
+    report: Report,
+) -> None:
+    if not ocr.available():
+        raise ManualReviewRequired(
+            _("Pages %(pages)s need OCR (scans or fonts without text mapping) and OCR is not available here.")
+            % {"pages": ", ".join(str(p) for p in pages)}
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        source = workdir / "source.pdf"
+        source.write_bytes(original)
+        for number in pages:
+            replacement = _raster_page(source, number, plans[number - 1], terms, policy, report, workdir)
+            with pikepdf.open(io.BytesIO(replacement)) as single:
+                new_page = pdf.copy_foreign(single.pages[0].obj)
+                old = pdf.pages[number - 1]
+                for key in ("/MediaBox",):
+                    new_page[key] = single.pages[0].obj[key]
+                pdf.pages[number - 1] = pikepdf.Page(new_page)
+                del old
+            report.rasterised_pages.append(number)
+
+
+def _raster_page(
+    source: Path,
+    number: int,
+    plan: _PagePlan,
+    terms: Sequence[Term],
+    policy: Policy,
+    report: Report,
+    workdir: Path,
+) -> bytes:
+    image_path = ocr.render_pdf_page(source, number, RASTER_DPI, workdir)
+    words = ocr.words(image_path)
+    matches, covered = ocr.match_words(words, terms, policy)
+    boxes = [ocr.word_box(words[i]) for match, idx in zip(matches, covered, strict=True) if match.applied for i in idx]
+    _count_ocr(matches, report, number)
+    with Image.open(image_path) as image:
+        boxes.extend(_glyph_boxes_in_pixels(plan.boxes, image.height))
+        burned = ocr.burn(image, boxes)
+    burned_path = workdir / f"burned-{number}.png"
+    burned.save(burned_path, dpi=(RASTER_DPI, RASTER_DPI))
+    return ocr.searchable_pdf(burned_path, RASTER_DPI)
+
+
+def _count_ocr(matches: Sequence[Match], report: Report, number: int) -> None:
+    for match in matches:
+        report.add(match.category, number, match.applied)
+
+
+def _glyph_boxes_in_pixels(boxes: Sequence[Box], height: int) -> list[tuple[int, int, int, int]]:
+    """Boxes found on mappable text of a page that is rasterised anyway (unrotated pages)."""
+    scale = RASTER_DPI / 72.0
+    return [
+        (int(x0 * scale), int(height - y1 * scale), int(x1 * scale) + 1, int(height - y0 * scale) + 1)
+        for x0, y0, x1, y1 in boxes
+    ]
