@@ -36,6 +36,15 @@ class Perm(StrEnum):
     CASE_VIEW = "case.view"
     CASE_EDIT = "case.edit"
     CASE_AUDIT_VIEW = "case.audit_view"
+    SURVIVOR_CREATE = "survivor.create"
+    SURVIVOR_VIEW = "survivor.view"
+    SURVIVOR_EDIT = "survivor.edit"
+    CONSENT_RECORD = "consent.record"
+    IDENTITY_REVEAL = "identity.reveal"
+    IDENTITY_MANAGE = "identity.manage"
+    MHPSS_NOTE_WRITE = "mhpss.write"
+    MHPSS_NOTE_READ = "mhpss.read"
+    INTERVIEW_RECORD = "interview.record"
     # -- end of cases permissions --
     # Evidence
     # -- end of evidence permissions --
@@ -102,6 +111,21 @@ class CaseRef:
     case_id: int
     organisation_id: int
     team_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class SurvivorRef:
+    survivor_id: int
+    case: CaseRef
+    custodian_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRef:
+    note_id: int
+    survivor: SurvivorRef
+    # True when the survivor's effective consent lets lawyers read MHPSS notes.
+    shared_with_lawyers: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +214,52 @@ def _case_audit_view(actor: Actor, case: CaseRef) -> Decision:
     return deny(NOT_PERMITTED)
 
 
+def _survivor_create(actor: Actor, case: CaseRef) -> Decision:
+    return _case_edit(actor, case)
+
+
+def _survivor_view(actor: Actor, survivor: SurvivorRef) -> Decision:
+    m = actor.in_any_team(survivor.case.team_ids)
+    return allow(m) if m else deny(NOT_PERMITTED)
+
+
+def _survivor_edit(actor: Actor, survivor: SurvivorRef) -> Decision:
+    return _case_edit(actor, survivor.case)
+
+
+def _identity_reveal(actor: Actor, survivor: SurvivorRef) -> Decision:
+    # Only named custodians, and only while they still work on the case.
+    if actor.user_id in survivor.custodian_ids and (m := actor.in_any_team(survivor.case.team_ids, CASE_EDITOR_ROLES)):
+        return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+def _identity_manage(actor: Actor, survivor: SurvivorRef) -> Decision:
+    if m := actor.in_any_team(survivor.case.team_ids, {Role.COALITION_LEAD}):
+        return allow(m)
+    return _identity_reveal(actor, survivor)
+
+
+def _mhpss_write(actor: Actor, survivor: SurvivorRef) -> Decision:
+    m = actor.in_any_team(survivor.case.team_ids, {Role.MHPSS})
+    return allow(m) if m else deny(NOT_PERMITTED)
+
+
+def _mhpss_read(actor: Actor, note: NoteRef) -> Decision:
+    if m := actor.in_any_team(note.survivor.case.team_ids, {Role.MHPSS}):
+        return allow(m)
+    if note.shared_with_lawyers and (
+        m := actor.in_any_team(note.survivor.case.team_ids, {Role.LAWYER, Role.COALITION_LEAD})
+    ):
+        return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+def _interview_record(actor: Actor, survivor: SurvivorRef) -> Decision:
+    m = actor.in_any_team(survivor.case.team_ids, CASE_EDITOR_ROLES | {Role.MHPSS})
+    return allow(m) if m else deny(NOT_PERMITTED)
+
+
 def _platform_audit_view(actor: Actor, _resource: Any) -> Decision:
     if m := actor.with_role({Role.AUDITOR, Role.ADMIN}):
         return allow(m)
@@ -205,6 +275,15 @@ _RULES: dict[Perm, Rule] = {
     Perm.CASE_VIEW: _case_view,
     Perm.CASE_EDIT: _case_edit,
     Perm.CASE_AUDIT_VIEW: _case_audit_view,
+    Perm.SURVIVOR_CREATE: _survivor_create,
+    Perm.SURVIVOR_VIEW: _survivor_view,
+    Perm.SURVIVOR_EDIT: _survivor_edit,
+    Perm.CONSENT_RECORD: _survivor_edit,
+    Perm.IDENTITY_REVEAL: _identity_reveal,
+    Perm.IDENTITY_MANAGE: _identity_manage,
+    Perm.MHPSS_NOTE_WRITE: _mhpss_write,
+    Perm.MHPSS_NOTE_READ: _mhpss_read,
+    Perm.INTERVIEW_RECORD: _interview_record,
     # -- end of cases rules --
     # -- end of evidence rules --
     # -- end of custody rules --

@@ -20,7 +20,13 @@ from vault.crypto.errors import AuthenticationError, ConfigurationError, KeyUnav
 from vault.crypto.keys import KekRef, KeyProvider, WrappedKey, check_context, check_scope
 
 _UNAVAILABLE: Final = frozenset(
-    {"NotFoundException", "DisabledException", "KMSInvalidStateException", "KeyUnavailableException"}
+    {
+        "NotFoundException",
+        "DisabledException",
+        "KMSInvalidStateException",
+        "KeyUnavailableException",
+        "AccessDeniedException",
+    }
 )
 _REJECTED: Final = frozenset({"InvalidCiphertextException", "IncorrectKeyException"})
 _SCOPE_TAG: Final = "custody:scope"
@@ -110,7 +116,8 @@ class KmsKeyProvider(KeyProvider):
             if error.response.get("Error", {}).get("Code") != "AlreadyExistsException":
                 raise KeyUnavailableError("KMS create_alias failed.") from error
             # Another process created the scope's key first: use theirs, retire ours.
-            self._call("schedule_key_deletion", KeyId=arn, PendingWindowInDays=_DELETION_WINDOW_DAYS)
+            key_id = arn.rsplit("/", 1)[-1]
+            self._call("schedule_key_deletion", KeyId=key_id, PendingWindowInDays=_DELETION_WINDOW_DAYS)
         ref = self._describe(scope)
         if ref is None:
             raise ConfigurationError("The KMS alias for this scope vanished while it was being created.")
