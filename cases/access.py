@@ -1,0 +1,63 @@
+"""One access helper per object: the object if the caller may, else 404 (denial audited)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from audit.services import Target
+from cases.consent import evaluate, survivor_target
+from cases.models import Case, ConsentAction, MhpssNote, Survivor
+from teams.access import not_found, require
+from teams.policy import Decision, NoteRef, Perm, SurvivorRef
+
+
+def case_target(case_id: int) -> Target:
+    return Target("case", case_id)
+
+
+def survivor_ref(survivor: Survivor) -> SurvivorRef:
+    return SurvivorRef(
+        survivor_id=survivor.pk,
+        case=survivor.case.as_ref(),
+        custodian_ids=frozenset(survivor.custodians.values_list("pk", flat=True)),
+    )
+
+
+def note_ref(note: MhpssNote) -> NoteRef:
+    shared = evaluate(note.survivor, ConsentAction.SHARE_MHPSS_NOTE).allowed
+    return NoteRef(note_id=note.pk, survivor=survivor_ref(note.survivor), shared_with_lawyers=shared)
+
+
+def get_case_for(request: HttpRequest, case_id: int, perm: Perm = Perm.CASE_VIEW) -> tuple[Case, Decision]:
+    case = Case.objects.select_related("organisation", "host_jurisdiction").filter(pk=case_id).first()
+    if case is None:
+        raise not_found(request, perm=perm, targets=[case_target(case_id)])
+    decision = require(request, perm, case.as_ref(), targets=[case_target(case.pk)], case_id=case.pk)
+    return case, decision
+
+
+def get_survivor_for(
+    request: HttpRequest, survivor_id: int, perm: Perm = Perm.SURVIVOR_VIEW
+) -> tuple[Survivor, Decision]:
+    survivor = Survivor.objects.select_related("case").filter(pk=survivor_id).first()
+    if survivor is None:
+        raise not_found(request, perm=perm, targets=[survivor_target(survivor_id)])
+    decision = require(
+        request, perm, survivor_ref(survivor), targets=[survivor_target(survivor.pk)], case_id=survivor.case_id
+    )
+    return survivor, decision
+
+
+def get_note_for(request: HttpRequest, note_id: int, perm: Perm = Perm.MHPSS_NOTE_READ) -> tuple[MhpssNote, Decision]:
+    note = MhpssNote.objects.select_related("survivor", "survivor__case").filter(pk=note_id).first()
+    target = Target("cases.mhpss_note", note_id)
+    if note is None:
+        raise not_found(request, perm=perm, targets=[target])
+    decision = require(
+        request,
+        perm,
+        note_ref(note),
+        targets=[target, survivor_target(note.survivor_id)],
+        case_id=note.survivor.case_id,
+    )
+    return note, decision

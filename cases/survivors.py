@@ -1,0 +1,238 @@
+"""Writes on survivors: registration, the sealed identity, its custodians and audited reveals.
+
+Revealing an identity goes through two steps, ``authorise_reveal`` then
+``do_reveal_identity``: today a named custodian with a purpose is authorised at
+once; a second person's approval slots into ``authorise_reveal`` without
+changing its callers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from audit.actions import Action
+from audit.services import ActingAs, UserLike, record
+from cases import sealing
+from cases.consent import survivor_target
+from cases.models import Case, Guardian, SealedIdentity, Survivor
+from teams.policy import Perm, SurvivorRef, actor_for, decide
+
+
+class RevealRefused(Exception):
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass
+class IdentityData:
+    """What identifies a survivor. Only ever held in memory, sealed at rest."""
+
+    legal_name: str = ""
+    aliases: list[str] = field(default_factory=list)
+    contacts: list[str] = field(default_factory=list)
+    address: str = ""
+    id_numbers: list[str] = field(default_factory=list)
+    relatives: list[str] = field(default_factory=list)
+    date_of_birth: str = ""
+    places: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # Keep identifiers out of tracebacks, debug pages and logs.
+        return "IdentityData(<sealed>)"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IdentityData:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True, slots=True)
+class RevealAuthorisation:
+    survivor_id: int
+    user_id: int
+    purpose: str
+    approved_by_id: int | None = None
+
+
+def identity_context(survivor_id: int) -> str:
+    return f"survivor:{survivor_id}:identity"
+
+
+def open_identity(sealed: SealedIdentity) -> IdentityData:
+    """Decrypt a sealed identity. Callers are the audited services only (reveal, redaction)."""
+    value = sealing.Sealed(bytes(sealed.wrapped_key), bytes(sealed.ciphertext))
+    return IdentityData.from_dict(sealing.open_json(value, context=identity_context(sealed.survivor_id)))
+
+
+def next_code(case: Case) -> str:
+    """The next free pseudonym code for the case's host country, e.g. S-CAF-0042."""
+    prefix = f"S-{countries.alpha3(case.host_jurisdiction.code) or 'XXX'}-"
+    taken = Survivor.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+    numbers = [int(code.removeprefix(prefix)) for code in taken if code.removeprefix(prefix).isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+
+def do_create_survivor(
+    *,
+    case: Case,
+    user: UserLike,
+    identity: IdentityData | None = None,
+    guardians: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> Survivor:
+    """Register a survivor under a fresh code; the creator becomes the first identity custodian."""
+    with transaction.atomic():
+        survivor = Survivor(case=case, code=next_code(case), created_by_id=user.pk, **fields)
+        if survivor.child_now:
+            survivor.child_at_incident = True
+        survivor.full_clean()
+        survivor.save()
+        survivor.custodians.add(user.pk)
+        for label, relationship in guardians:
+            Guardian.objects.create(survivor=survivor, label=label, relationship=relationship)
+        record(
+            action=Action.SURVIVOR_CREATED,
+            user=user,
+            acting_as=acting_as,
+            request=request,
+            case_id=case.pk,
+            targets=[survivor_target(survivor.pk)],
+            details={"code": survivor.code, "child_now": survivor.child_now},
+        )
+        if identity is not None:
+            do_seal_identity(survivor=survivor, identity=identity, user=user, acting_as=acting_as, request=request)
+    return survivor
+
+
+def do_seal_identity(
+    *,
+    survivor: Survivor,
+    identity: IdentityData,
+    user: UserLike,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+) -> SealedIdentity:
+    """Write (or replace) the sealed identity under a new data key of its own."""
+    scope = sealing.scope_for(survivor.case.host_jurisdiction.code)
+    value = sealing.seal_json(asdict(identity), scope=scope, context=identity_context(survivor.pk))
+    with transaction.atomic():
+        sealed, _created = SealedIdentity.objects.update_or_create(
+            survivor=survivor,
+            defaults={"wrapped_key": value.wrapped_key, "ciphertext": value.ciphertext, "shredded_at": None},
+        )
+        record(
+            action=Action.IDENTITY_SEALED,
+            user=user,
+            acting_as=acting_as,
+            request=request,
+            case_id=survivor.case_id,
+            targets=[survivor_target(survivor.pk)],
+        )
+    return sealed
+
+
+def _ref(survivor: Survivor) -> SurvivorRef:
+    return SurvivorRef(
+        survivor_id=survivor.pk,
+        case=survivor.case.as_ref(),
+        custodian_ids=frozenset(survivor.custodians.values_list("pk", flat=True)),
+    )
+
+
+def authorise_reveal(*, survivor: Survivor, user: Any, purpose: str) -> RevealAuthorisation:
+    """May ``user`` see this identity now, for this purpose? The single gate before any reveal."""
+    purpose = purpose.strip()
+    if len(purpose) < 10:
+        raise RevealRefused(_("State the purpose of this reveal (at least 10 characters)."))
+    if not decide(actor_for(user), Perm.IDENTITY_REVEAL, _ref(survivor)):
+        raise RevealRefused(_("Only the survivor's named identity custodians can reveal it."))
+    return RevealAuthorisation(survivor_id=survivor.pk, user_id=int(user.pk), purpose=purpose)
+
+
+def do_reveal_identity(
+    *,
+    survivor: Survivor,
+    authorisation: RevealAuthorisation,
+    user: UserLike,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+    channel: str = "screen",
+) -> IdentityData:
+    """Open the sealed identity for an authorised custodian, recording who, why and how."""
+    if authorisation.survivor_id != survivor.pk or authorisation.user_id != int(user.pk):
+        raise RevealRefused(_("This authorisation is for another survivor or person."))
+    sealed = SealedIdentity.objects.filter(survivor=survivor).first()
+    if sealed is None or sealed.is_shredded:
+        raise RevealRefused(_("No identity has been recorded for this survivor."))
+    with transaction.atomic():
+        record(
+            action=Action.IDENTITY_REVEALED,
+            user=user,
+            acting_as=acting_as,
+            request=request,
+            purpose=authorisation.purpose,
+            case_id=survivor.case_id,
+            targets=[survivor_target(survivor.pk)],
+            details={"channel": channel, "approved_by": authorisation.approved_by_id},
+        )
+        return open_identity(sealed)
+
+
+def do_add_custodian(
+    *,
+    survivor: Survivor,
+    custodian: Any,
+    user: UserLike,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """Name another custodian; they must be a lawyer, investigator or lead on one of the case's teams."""
+    would_be = SurvivorRef(survivor.pk, survivor.case.as_ref(), frozenset({int(custodian.pk)}))
+    if not decide(actor_for(custodian), Perm.IDENTITY_REVEAL, would_be):
+        raise RevealRefused(_("A custodian must work on this case as a lawyer, investigator or coalition lead."))
+    with transaction.atomic():
+        survivor.custodians.add(custodian.pk)
+        record(
+            action=Action.IDENTITY_CUSTODIAN_ADDED,
+            user=user,
+            acting_as=acting_as,
+            request=request,
+            case_id=survivor.case_id,
+            targets=[survivor_target(survivor.pk)],
+            details={"custodian_id": int(custodian.pk)},
+        )
+
+
+def do_shred_identity(
+    *,
+    survivor: Survivor,
+    user: UserLike,
+    reason: str,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """Destroy the identity's data key: the ciphertext stays, unreadable for good."""
+    with transaction.atomic():
+        sealed = SealedIdentity.objects.select_for_update().get(survivor=survivor)
+        sealed.wrapped_key = b""
+        sealed.shredded_at = timezone.now()
+        sealed.save(update_fields=["wrapped_key", "shredded_at", "updated_at"])
+        record(
+            action=Action.IDENTITY_SHREDDED,
+            user=user,
+            acting_as=acting_as,
+            request=request,
+            purpose=reason,
+            case_id=survivor.case_id,
+            targets=[survivor_target(survivor.pk)],
+        )

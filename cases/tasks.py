@@ -1,0 +1,14 @@
+"""Periodic work for cases."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from cases.services import do_send_deadline_reminders
+from vault.tasks import vault_task
+
+
+@vault_task("cases.send_deadline_reminders", time_limit=300)
+def send_deadline_reminders() -> int:
+    """Daily: notify case teams of limitation deadlines inside their reminder window (once per day each)."""
+    return do_send_deadline_reminders(today=timezone.localdate())

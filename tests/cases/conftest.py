@@ -1,0 +1,52 @@
+"""Fixtures for cases tests: a case of the CAR team with an adult and a child survivor."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from cases.models import Case, Guardian, Survivor
+from tests.conftest import World
+from tests.factories import CaseFactory
+
+
+@dataclass
+class CaseWorld:
+    world: World
+    case: Case
+    adult: Survivor
+    child: Survivor
+    guardian: Guardian
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Personas are created per test; Argon2 would make that the slowest part of this suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def cw(world: World) -> CaseWorld:
+    case = CaseFactory(
+        organisation=world.org_car, host_jurisdiction=world.team_car.jurisdiction, teams=[world.team_car]
+    )
+    adult = Survivor.objects.create(case=case, code="S-CAF-0001", age_band="25-39", created_by=world.member)
+    child = Survivor.objects.create(
+        case=case, code="S-CAF-0002", age_band="12-17", child_at_incident=True, child_now=True, created_by=world.member
+    )
+    for s in (adult, child):
+        s.custodians.add(world.member)
+    guardian = Guardian.objects.create(survivor=child, label="G1", relationship="mother")
+    return CaseWorld(world, case, adult, child, guardian)
+
+
+TODAY = datetime.date(2026, 6, 1)
+
+
+def consent_kwargs(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"method": "written", "language": "Sango", "given_on": datetime.date(2026, 1, 10)}
+    base.update(overrides)
+    return base
