@@ -1,0 +1,107 @@
+"""Resumable uploads (tus 1.0): only whole encrypted segments are kept, and a resumed upload hashes the same."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from evidence import storage
+from evidence.models import EvidenceItem, UploadSession
+from evidence.sealing import SEGMENT_SIZE
+from tests.evidence.conftest import stored_bytes
+
+pytestmark = pytest.mark.django_db
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def _meta(**values: str) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+def _create(client: Any, case: Any, length: int, **meta: str) -> str:
+    response = client.post(
+        reverse("evidence:tus", args=[case.pk]),
+        headers={**TUS, "Upload-Length": str(length), "Upload-Metadata": _meta(filename="night-statement.m4a", **meta)},
+    )
+    assert response.status_code == 201, response.content
+    return str(response["Location"])
+
+
+def _patch(client: Any, url: str, offset: int, data: bytes) -> Any:
+    return client.generic(
+        "PATCH",
+        url,
+        data,
+        content_type="application/offset+octet-stream",
+        headers={**TUS, "Upload-Offset": str(offset)},
+    )
+
+
+def test_options_advertises_the_extensions(world: Any, case: Any, login: Any) -> None:
+    response = login(world.member).options(reverse("evidence:tus", args=[case.pk]))
+    assert response.status_code == 204
+    assert response["Tus-Version"] == "1.0.0"
+    assert set(response["Tus-Extension"].split(",")) == {"creation", "termination"}
+
+
+def test_interrupted_upload_resumes_from_the_last_segment_and_hashes_the_same(
+    world: Any, case: Any, login: Any, upload: Any
+) -> None:
+    content = os.urandom(3 * SEGMENT_SIZE + 777)
+    client = login(world.member)
+    url = _create(client, case, len(content), collected_by="investigator 7")
+    # The connection drops two and a half segments in: only whole segments are kept.
+    first = _patch(client, url, 0, content[: 2 * SEGMENT_SIZE + SEGMENT_SIZE // 2])
+    assert first.status_code == 204
+    assert int(first["Upload-Offset"]) == 2 * SEGMENT_SIZE
+    head = client.head(url, headers=TUS)
+    assert head["Upload-Offset"] == str(2 * SEGMENT_SIZE) and head["Upload-Length"] == str(len(content))
+    stale = _patch(client, url, 0, content[:100])
+    assert stale.status_code == 409
+    done = _patch(client, url, 2 * SEGMENT_SIZE, content[2 * SEGMENT_SIZE :])
+    assert done.status_code == 204, done.content
+    item = EvidenceItem.objects.get(case=case)
+    assert item.sha256 == hashlib.sha256(content).hexdigest()
+    assert item.collected_by == "investigator 7"
+    assert hashlib.sha256(stored_bytes(item)).hexdigest() == item.ciphertext_sha256
+    assert not UploadSession.objects.exists()
+    # A direct upload of the same bytes gives the same content hash (and is linked as a duplicate).
+    direct = EvidenceItem.objects.get(pk=upload(world.member, case, content).json()["id"])
+    assert direct.sha256 == item.sha256 and direct.duplicate_of == item
+
+
+def test_small_upload_in_one_patch(world: Any, case: Any, login: Any) -> None:
+    client = login(world.member)
+    url = _create(client, case, 11)
+    response = _patch(client, url, 0, b"hello world")
+    assert response.status_code == 204 and response["Upload-Offset"] == "11"
+    assert EvidenceItem.objects.get(case=case).sha256 == hashlib.sha256(b"hello world").hexdigest()
+
+
+def test_termination_removes_stored_parts(world: Any, case: Any, login: Any) -> None:
+    client = login(world.member)
+    url = _create(client, case, 3 * SEGMENT_SIZE)
+    _patch(client, url, 0, os.urandom(SEGMENT_SIZE + 10))
+    upload = UploadSession.objects.get()
+    keys = list(upload.part_keys)
+    assert keys and all(storage.exists(upload.storage_location, k) for k in keys)
+    assert client.delete(url, headers=TUS).status_code == 204
+    assert not any(storage.exists(upload.storage_location, k) for k in keys)
+    assert AuditEvent.objects.filter(action="evidence.upload_cancelled").exists()
+
+
+@pytest.mark.parametrize("who", ["other_member", "outsider", "auditor"])
+def test_others_cannot_start_or_continue_an_upload(world: Any, case: Any, login: Any, who: str) -> None:
+    owner = login(world.member)
+    url = _create(owner, case, 100)
+    client = login(getattr(world, who))
+    created = client.post(reverse("evidence:tus", args=[case.pk]), headers={**TUS, "Upload-Length": "10"})
+    assert created.status_code == 404
+    assert _patch(client, url, 0, b"x" * 100).status_code == 404
+    assert client.head(url, headers=TUS).status_code == 404
