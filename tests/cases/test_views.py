@@ -1,0 +1,199 @@
+"""Pages: what each persona may do, and the 404 everyone else gets (audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.actions import Action
+from audit.models import AuditEvent
+from cases.consent_services import do_record_consent
+from cases.mhpss import do_write_note
+from cases.models import Case, ConsentRecord, Interview, LimitationDeadline, MhpssNote, StatusEntry, Survivor
+from cases.survivors import IdentityData, do_create_survivor
+from tests.cases.conftest import CaseWorld, consent_kwargs
+
+Login = Callable[..., Client]
+
+
+def _denied(client: Client, url: str, data: dict[str, Any] | None = None) -> None:
+    before = AuditEvent.objects.filter(action=Action.ACCESS_DENIED).count()
+    response = client.post(url, data or {}) if data is not None else client.get(url)
+    assert response.status_code == 404
+    assert AuditEvent.objects.filter(action=Action.ACCESS_DENIED).count() == before + 1
+
+
+def test_case_list_and_detail(cw: CaseWorld, login: Login) -> None:
+    client = login(cw.world.member)
+    assert cw.case.reference in client.get(reverse("cases:list")).content.decode()
+    page = client.get(reverse("cases:detail", args=[cw.case.pk])).content.decode()
+    assert "S-CAF-0001" in page
+    assert AuditEvent.objects.filter(action=Action.CASE_VIEWED, case_id=cw.case.pk).exists()
+    foreign = login(cw.world.other_member, Client())
+    assert cw.case.reference not in foreign.get(reverse("cases:list")).content.decode()
+    _denied(foreign, reverse("cases:detail", args=[cw.case.pk]))
+    _denied(foreign, reverse("cases:detail", args=[999999]))
+
+
+def test_create_a_case(cw: CaseWorld, login: Login) -> None:
+    client = login(cw.world.member)
+    data = {
+        "reference": "CAF-MINUSCA-0900",
+        "team": cw.world.team_car.pk,
+        "allegation_type": "abuse",
+        "mission": "MINUSCA",
+    }
+    response = client.post(reverse("cases:create"), data)
+    case = Case.objects.get(reference="CAF-MINUSCA-0900")
+    assert response.status_code == 302
+    assert list(case.teams.all()) == [cw.world.team_car]
+    assert case.status_entries.count() == 1
+    bad = client.post(reverse("cases:create"), {**data, "reference": "Jane Doe case"})
+    assert bad.status_code == 200 and "never a name" in bad.content.decode()
+    foreign = login(cw.world.other_member, Client())
+    assert foreign.post(reverse("cases:create"), {**data, "reference": "CAF-MINUSCA-0901"}).status_code == 200
+    assert not Case.objects.filter(reference="CAF-MINUSCA-0901").exists()
+    _denied(login(cw.world.outsider, Client()), reverse("cases:create"), data)
+    _denied(login(cw.world.mhpss, Client()), reverse("cases:create"), data)
+
+
+@pytest.mark.parametrize(
+    ("part", "data", "model"),
+    [
+        ("status", {"status": "un_investigation", "on": "2026-02-01"}, StatusEntry),
+        (
+            "deadline",
+            {"description": "Civil claim prescription", "due_on": "2027-01-01", "remind_days_before": 60},
+            LimitationDeadline,
+        ),
+    ],
+)
+def test_case_parts(cw: CaseWorld, login: Login, part: str, data: dict[str, Any], model: Any) -> None:
+    url = reverse("cases:add", args=[cw.case.pk, part])
+    before = model.objects.count()
+    for persona in (cw.world.other_member, cw.world.outsider, cw.world.auditor, cw.world.mhpss):
+        _denied(login(persona, Client()), url, data)
+    assert model.objects.count() == before
+    assert login(cw.world.member).post(url, data).status_code == 302
+    assert model.objects.count() == before + 1
+    assert login(cw.world.member).post(url, {}).status_code == 400
+
+
+def test_register_a_survivor(cw: CaseWorld, login: Login) -> None:
+    url = reverse("cases:survivor_create", args=[cw.case.pk])
+    data = {
+        "age_band": "12-17",
+        "child_now": "on",
+        "preferred_language": "fr",
+        "guardian_relationship": "aunt",
+        "legal_name": "Fictional Child",
+    }
+    for persona in (cw.world.other_member, cw.world.outsider, cw.world.mhpss):
+        _denied(login(persona, Client()), url, data)
+    response = login(cw.world.member).post(url, data)
+    survivor = Survivor.objects.get(code="S-CAF-0003")
+    assert response.status_code == 302
+    assert survivor.child_at_incident and survivor.guardians.count() == 1
+    assert b"Fictional Child" not in bytes(survivor.sealed_identity.ciphertext)
+    no_guardian = login(cw.world.member).post(url, {**data, "guardian_relationship": ""})
+    assert no_guardian.status_code == 200 and Survivor.objects.count() == 3
+
+
+def test_record_consent_for_a_child_and_see_the_matrix(cw: CaseWorld, login: Login) -> None:
+    url = reverse("cases:consent", args=[cw.child.pk])
+    data = {
+        "action": "store_evidence",
+        "decision": "granted",
+        "given_by": "guardian",
+        "guardian": cw.guardian.pk,
+        "child_assent": "given",
+        "method": "thumbprint",
+        "language": "Sango",
+        "interpreter": "Staff interpreter",
+        "given_on": "2026-03-01",
+    }
+    for persona in (cw.world.other_member, cw.world.outsider, cw.world.mhpss, cw.world.auditor):
+        _denied(login(persona, Client()), url, data)
+    client = login(cw.world.member)
+    missing_assent = client.post(url, {**data, "child_assent": "n/a"})
+    assert missing_assent.status_code == 200 and "child assents" in missing_assent.content.decode()
+    assert client.post(url, data).status_code == 302
+    page = client.get(reverse("cases:survivor", args=[cw.child.pk])).content.decode()
+    assert 'data-action="store_evidence" data-state="granted"' in page
+    assert 'data-action="share_media" data-state="none"' in page
+
+
+def test_withdraw_from_the_survivor_page(cw: CaseWorld, login: Login) -> None:
+    do_record_consent(survivor=cw.adult, action="contact", decision="granted", user=cw.world.member, **consent_kwargs())
+    url = reverse("cases:withdraw", args=[cw.adult.pk])
+    data = {"action": "contact", "target": "", "given_by": "survivor", "method": "verbal", "language": "Sango"}
+    for persona in (cw.world.other_member, cw.world.outsider):
+        _denied(login(persona, Client()), url, data)
+    assert login(cw.world.member).post(url, data).status_code == 302
+    assert ConsentRecord.objects.filter(survivor=cw.adult).order_by("-pk").first().decision == "withdrawn"  # type: ignore[union-attr]
+
+
+def test_get_never_changes_state(cw: CaseWorld, login: Login) -> None:
+    client = login(cw.world.member)
+    counts = (ConsentRecord.objects.count(), Interview.objects.count(), MhpssNote.objects.count())
+    for name in ("consent", "receipt", "identity", "notes", "interviews", "survivor"):
+        assert client.get(reverse(f"cases:{name}", args=[cw.adult.pk])).status_code == 200
+    assert (ConsentRecord.objects.count(), Interview.objects.count(), MhpssNote.objects.count()) == counts
+    assert not AuditEvent.objects.filter(action=Action.IDENTITY_REVEALED).exists()
+
+
+def test_reveal_identity_needs_a_custodian_and_a_purpose(cw: CaseWorld, login: Login) -> None:
+    survivor = do_create_survivor(
+        case=cw.case, user=cw.world.member, identity=IdentityData(legal_name="Fictional Name")
+    )
+    url = reverse("cases:identity", args=[survivor.pk])
+    for persona in (cw.world.investigator, cw.world.other_member, cw.world.outsider, cw.world.mhpss):
+        _denied(login(persona, Client()), url, {"purpose": "Preparing the hearing bundle"})
+    client = login(cw.world.member)
+    assert "Fictional Name" not in client.post(url, {"purpose": "short"}).content.decode()
+    response = client.post(url, {"purpose": "Preparing the hearing bundle"})
+    assert "Fictional Name" in response.content.decode()
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_notes_interviews_and_flags(cw: CaseWorld, login: Login) -> None:
+    notes_url = reverse("cases:notes", args=[cw.adult.pk])
+    note_data = {"body": "Fictional clinical note", "safety_flag": "No contact before June", "no_contact_before": ""}
+    _denied(login(cw.world.member), notes_url, note_data)
+    _denied(login(cw.world.other_member, Client()), notes_url, note_data)
+    assert login(cw.world.mhpss, Client()).post(notes_url, note_data).status_code == 302
+    note = MhpssNote.objects.get()
+    lawyer = login(cw.world.member, Client())
+    assert "No contact before June" in lawyer.get(reverse("cases:survivor", args=[cw.adult.pk])).content.decode()
+    refused = lawyer.get(reverse("cases:note", args=[note.pk]))
+    assert refused.status_code == 404
+    _denied(login(cw.world.other_member, Client()), reverse("cases:note", args=[note.pk]))
+    interview_url = reverse("cases:interviews", args=[cw.adult.pk])
+    interview = {"held_on": timezone.localdate().isoformat(), "purpose": "Statement", "mhpss_present": "on"}
+    _denied(login(cw.world.other_member, Client()), interview_url, interview)
+    assert lawyer.post(interview_url, interview).status_code == 302
+    assert "Avoid repeating" in lawyer.get(interview_url).content.decode()
+
+
+def test_receipt_pdf(cw: CaseWorld, login: Login) -> None:
+    do_record_consent(
+        survivor=cw.adult, action="store_evidence", decision="granted", user=cw.world.member, **consent_kwargs()
+    )
+    url = reverse("cases:receipt", args=[cw.adult.pk])
+    for persona in (cw.world.other_member, cw.world.outsider, cw.world.mhpss):
+        _denied(login(persona, Client()), url, {"language": "es"})
+    response = login(cw.world.member).post(url, {"language": "es"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert AuditEvent.objects.filter(action=Action.CONSENT_RECEIPT_PRINTED).get().details["language"] == "es"
+
+
+def test_writing_a_note_is_audited(cw: CaseWorld) -> None:
+    do_write_note(survivor=cw.adult, body="x", user=cw.world.mhpss)
+    assert AuditEvent.objects.filter(action=Action.MHPSS_NOTE_WRITTEN).exists()
