@@ -49,6 +49,8 @@ class Perm(StrEnum):
     # Evidence
     # -- end of evidence permissions --
     # Custody
+    AUDIT_ALERTS_VIEW = "audit.alerts_view"
+    USER_AUDIT_VIEW = "audit.view_user"
     # -- end of custody permissions --
     # Redaction
     # -- end of redaction permissions --
@@ -266,6 +268,21 @@ def _platform_audit_view(actor: Actor, _resource: Any) -> Decision:
     return deny(NOT_PERMITTED)
 
 
+# Audit trail of one person: platform auditors and operators, and the coalition leads
+# and auditors of an organisation the person belongs to.
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    user_id: int
+    organisation_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+def _user_audit_view(actor: Actor, person: PersonRef) -> Decision:
+    for organisation_id in person.organisation_ids:
+        if m := actor.in_organisation(organisation_id, {Role.COALITION_LEAD, Role.AUDITOR}):
+            return allow(m)
+    return _platform_audit_view(actor, person)
+
+
 _RULES: dict[Perm, Rule] = {
     Perm.ACCOUNTS_MANAGE: _platform_admin,
     Perm.PLATFORM_AUDIT_VIEW: _platform_audit_view,
@@ -286,6 +303,8 @@ _RULES: dict[Perm, Rule] = {
     Perm.INTERVIEW_RECORD: _interview_record,
     # -- end of cases rules --
     # -- end of evidence rules --
+    Perm.AUDIT_ALERTS_VIEW: _platform_audit_view,
+    Perm.USER_AUDIT_VIEW: _user_audit_view,
     # -- end of custody rules --
     # -- end of redaction rules --
 }
