@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "teams.context_processors.integrity_alerts",
                 "accounts.context_processors.navigation",
             ],
         },
@@ -348,6 +349,12 @@ CELERY_BEAT_SCHEDULE["cases.send_deadline_reminders"] = {
 }
 # Evidence integrity sweep: every stored object re-read and checked, once a day.
 CELERY_BEAT_SCHEDULE["evidence.verify_all"] = {"task": "evidence.verify_all", "schedule": 24 * 60 * 60}
+# Audit: sign the chain's head every hour (nothing new when it did not move); verify it all nightly.
+CELERY_BEAT_SCHEDULE["audit.make_checkpoint"] = {
+    "task": "audit.make_checkpoint",
+    "schedule": env.int("CUSTODY_AUDIT_CHECKPOINT_SECONDS", 3600, minimum=60),
+}
+CELERY_BEAT_SCHEDULE["audit.verify_chain"] = {"task": "audit.verify_chain", "schedule": 24 * 60 * 60}
 # Also e-mail in-app case notifications through Django's mail backend (EMAIL_* settings).
 CUSTODY_NOTIFY_BY_EMAIL = env.bool("CUSTODY_NOTIFY_BY_EMAIL", False)
 
@@ -403,6 +410,65 @@ if env.is_set("CUSTODY_LOG_FILE"):
 
 CUSTODY_SITE_NAME = env.str("CUSTODY_SITE_NAME", "Custody")
 CUSTODY_GNUPG_HOME = env.path("CUSTODY_GNUPG_HOME", VAR_DIR / "gnupg")
+# Optional passphrase of the audit checkpoint signing key (docs/audit.md, "Signing key").
+CUSTODY_AUDIT_KEY_PASSPHRASE = env.str("CUSTODY_AUDIT_KEY_PASSPHRASE", "") or None
+# Also e-mail in-app case notifications through Django's mail backend (EMAIL_* settings).
+CUSTODY_NOTIFY_BY_EMAIL = env.bool("CUSTODY_NOTIFY_BY_EMAIL", False)
+
+# --- REST API -----------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "accounts.api.ExpiringTokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": "600/minute"},
+    "EXCEPTION_HANDLER": "vault.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Custody API",
+    "DESCRIPTION": "Secure evidence vault for strategic litigation.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
+API_TOKEN_TTL = timedelta(days=env.int("CUSTODY_API_TOKEN_DAYS", 30, minimum=1))
+
+# --- Logging: never request bodies, never evidence, never identifiers -------
+
+LOG_LEVEL = env.choice("CUSTODY_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's request logger prints the request repr on errors; keep the line, drop the detail.
+        "django.request": {"level": "ERROR"},
+        "django.security": {"level": "WARNING"},
+    },
+}
+if env.is_set("CUSTODY_LOG_FILE"):
+    LOGGING["handlers"]["file"] = {
+        "class": "logging.FileHandler",
+        "filename": str(env.path("CUSTODY_LOG_FILE")),
+        "formatter": "plain",
+    }
+    LOGGING["root"]["handlers"].append("file")
+
+# --- Custody-specific ---------------------------------------------------------
+
+CUSTODY_SITE_NAME = env.str("CUSTODY_SITE_NAME", "Custody")
+CUSTODY_GNUPG_HOME = env.path("CUSTODY_GNUPG_HOME", VAR_DIR / "gnupg")
+# Optional passphrase of the audit checkpoint signing key (docs/audit.md, "Signing key").
+CUSTODY_AUDIT_KEY_PASSPHRASE = env.str("CUSTODY_AUDIT_KEY_PASSPHRASE", "") or None
 
 # Envelope encryption (docs/encryption.md): who holds the key-encryption keys, and escrow.
 CUSTODY_KEY_PROVIDER = env.choice("CUSTODY_KEY_PROVIDER", ("local", "kms"), "kms" if PRODUCTION else "local")

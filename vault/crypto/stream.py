@@ -244,7 +244,9 @@ class StreamEncryptor:
         self._keys = keys
         self._aad = header.raw + self._binding
         self._size = header.segment_size
-        self._buf = bytearray()
+        # Two segment buffers, alternately filled: the hash thread may still read the one just sealed.
+        self._buffers: list[bytearray] = []
+        self._fill = 0
         self._index = 0
         self._plain_total = 0
         self._cipher_total = 0
@@ -303,38 +305,52 @@ class StreamEncryptor:
         self._cipher_total += len(sealed)
         return sealed
 
+    def _buffer(self) -> bytearray:
+        if not self._buffers:
+            self._buffers.append(bytearray(self._size))
+        return self._buffers[0]
+
+    def _seal_buffer(self, *, last: bool) -> bytes:
+        sealed = self._emit(memoryview(self._buffer())[: self._fill], last=last)
+        self._fill = 0
+        if len(self._buffers) == 1:
+            self._buffers.append(bytearray(self._size))
+        self._buffers.reverse()
+        return sealed
+
     def update(self, data: bytes | bytearray | memoryview) -> bytes:
         """Encrypt ``data``; returns the ciphertext completed by it (possibly empty)."""
         self._check_open()
         view = memoryview(data).cast("B")
-        if not isinstance(data, bytes):
-            # The hash thread may still read a segment after we return: never keep a view of a
-            # buffer the caller can reuse.
-            view = memoryview(bytes(view))
+        # Segments taken straight from the caller's data are handed to the hash thread, which may
+        # still read them after we return: only immutable bytes are used without a copy.
+        immutable = isinstance(data, bytes)
         out: list[bytes] = []
         size = self._size
-        if self._buf:
-            need = size - len(self._buf)
+        if self._fill:
+            need = size - self._fill
             if len(view) <= need:
-                self._buf += view
+                self._buffer()[self._fill : self._fill + len(view)] = view
+                self._fill += len(view)
                 return b""
-            self._buf += view[:need]
+            self._buffer()[self._fill :] = view[:need]
+            self._fill = size
             view = view[need:]
-            out.append(self._emit(bytes(self._buf), last=False))
-            self._buf = bytearray()
+            out.append(self._seal_buffer(last=False))
         while len(view) > size:
-            out.append(self._emit(view[:size], last=False))
+            piece = view[:size]
+            out.append(self._emit(piece if immutable else bytes(piece), last=False))
             view = view[size:]
-        self._buf += view
+        if view:
+            self._buffer()[: len(view)] = view
+            self._fill = len(view)
         return b"".join(out)
 
     def finalize(self) -> bytes:
         """Seal the final segment; returns the last ciphertext bytes and sets ``digests``."""
         self._check_open()
-        tail = self._emit(bytes(self._buf), last=True)
-        self._buf = bytearray()
-        self._hashes.close()
-        self._closed = True
+        tail = self._seal_buffer(last=True)
+        self.close()
         self.digests = Digests(
             plaintext_sha256=self._hashes.plain.hexdigest(),
             ciphertext_sha256=self._hashes.cipher.hexdigest(),
@@ -348,14 +364,13 @@ class StreamEncryptor:
         """Stop at the last full segment so the stream can be resumed later (see ``Suspended``)."""
         self._check_open()
         out = b""
-        if len(self._buf) == self._size:
-            out = self._emit(bytes(self._buf), last=False)
+        if self._fill == self._size:
+            out = self._seal_buffer(last=False)
         elif not self._header_sent:
             self._header_sent = True
             out = self.header.raw
             self._hashes.cipher.update(out)
             self._cipher_total += len(out)
-        self._buf = bytearray()
         self.close()
         return Suspended(
             ciphertext=out,
@@ -367,13 +382,16 @@ class StreamEncryptor:
     @property
     def plaintext_offset(self) -> int:
         """Plaintext bytes received so far (sealed or buffered)."""
-        return self._plain_total + len(self._buf)
+        return self._plain_total + self._fill
 
     def close(self) -> None:
         """Release the helper thread and drop buffered plaintext (idempotent)."""
-        self._buf = bytearray()
         self._closed = True
         self._hashes.close()
+        for buffer in self._buffers:
+            buffer[:] = bytes(len(buffer))
+        self._buffers = []
+        self._fill = 0
 
     def _check_open(self) -> None:
         if self._closed:
