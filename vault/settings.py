@@ -412,63 +412,6 @@ CUSTODY_SITE_NAME = env.str("CUSTODY_SITE_NAME", "Custody")
 CUSTODY_GNUPG_HOME = env.path("CUSTODY_GNUPG_HOME", VAR_DIR / "gnupg")
 # Optional passphrase of the audit checkpoint signing key (docs/audit.md, "Signing key").
 CUSTODY_AUDIT_KEY_PASSPHRASE = env.str("CUSTODY_AUDIT_KEY_PASSPHRASE", "") or None
-# Also e-mail in-app case notifications through Django's mail backend (EMAIL_* settings).
-CUSTODY_NOTIFY_BY_EMAIL = env.bool("CUSTODY_NOTIFY_BY_EMAIL", False)
-
-# --- REST API -----------------------------------------------------------------
-
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "accounts.api.ExpiringTokenAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": "600/minute"},
-    "EXCEPTION_HANDLER": "vault.api.exception_handler",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Custody API",
-    "DESCRIPTION": "Secure evidence vault for strategic litigation.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-}
-API_TOKEN_TTL = timedelta(days=env.int("CUSTODY_API_TOKEN_DAYS", 30, minimum=1))
-
-# --- Logging: never request bodies, never evidence, never identifiers -------
-
-LOG_LEVEL = env.choice("CUSTODY_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Django's request logger prints the request repr on errors; keep the line, drop the detail.
-        "django.request": {"level": "ERROR"},
-        "django.security": {"level": "WARNING"},
-    },
-}
-if env.is_set("CUSTODY_LOG_FILE"):
-    LOGGING["handlers"]["file"] = {
-        "class": "logging.FileHandler",
-        "filename": str(env.path("CUSTODY_LOG_FILE")),
-        "formatter": "plain",
-    }
-    LOGGING["root"]["handlers"].append("file")
-
-# --- Custody-specific ---------------------------------------------------------
-
-CUSTODY_SITE_NAME = env.str("CUSTODY_SITE_NAME", "Custody")
-CUSTODY_GNUPG_HOME = env.path("CUSTODY_GNUPG_HOME", VAR_DIR / "gnupg")
-# Optional passphrase of the audit checkpoint signing key (docs/audit.md, "Signing key").
-CUSTODY_AUDIT_KEY_PASSPHRASE = env.str("CUSTODY_AUDIT_KEY_PASSPHRASE", "") or None
 
 # Envelope encryption (docs/encryption.md): who holds the key-encryption keys, and escrow.
 CUSTODY_KEY_PROVIDER = env.choice("CUSTODY_KEY_PROVIDER", ("local", "kms"), "kms" if PRODUCTION else "local")
