@@ -45,6 +45,7 @@ class EventFilter:
     target_key: str | None = None
     case_id: int | None = None
     actor_id: int | None = None
+    actor_username: str | None = None
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -64,6 +65,8 @@ def events(flt: EventFilter = EventFilter()) -> QuerySet[AuditEvent]:
         qs = qs.filter(case_id=flt.case_id)
     if flt.actor_id is not None:
         qs = qs.filter(actor_id=flt.actor_id)
+    if flt.actor_username:
+        qs = qs.filter(actor_username=flt.actor_username)
     if flt.action:
         qs = qs.filter(action=flt.action)
     if flt.since is not None:

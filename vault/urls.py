@@ -7,7 +7,9 @@ urlpatterns = [
     path("api/v1/", include("vault.api_urls")),
     path("", include("accounts.urls")),
     path("", include("teams.urls")),
+    path("cases/<int:case_id>/audit/", include("cases.audit_urls")),
     path("cases/", include("cases.urls")),
     path("evidence/", include("evidence.urls")),
     path("evidence/", include("evidence.custody_urls")),
+    path("audit/", include("teams.audit_urls")),
 ]

@@ -1,0 +1,115 @@
+"""Audit pages for the whole platform and for one person, and the checkpoint signing key."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from accounts.models import User
+from audit import signing
+from audit.actions import Action
+from audit.checkpoints import latest_checkpoint
+from audit.selectors import EventFilter
+from audit.services import Target, record
+from teams.access import not_found, require
+from teams.audit_pages import events_csv, events_page
+from teams.models import Membership
+from teams.policy import Decision, Perm, PersonRef
+
+PLATFORM_TARGET = Target("audit.log", "platform")
+
+
+def _platform(request: HttpRequest) -> Decision:
+    return require(request, Perm.PLATFORM_AUDIT_VIEW, None, targets=[PLATFORM_TARGET])
+
+
+def get_person_for(request: HttpRequest, user_id: int) -> tuple[User, Decision]:
+    """The person whose trail is asked for, or 404 (denial audited) for anyone not entitled to it."""
+    target = Target("user", user_id)
+    person = User.objects.filter(pk=user_id).first()
+    if person is None:
+        raise not_found(request, perm=Perm.USER_AUDIT_VIEW, targets=[target])
+    organisations = frozenset(
+        Membership.objects.filter(user_id=user_id).values_list("team__organisation_id", flat=True)
+    )
+    ref = PersonRef(user_id=person.pk, organisation_ids=organisations)
+    return person, require(request, Perm.USER_AUDIT_VIEW, ref, targets=[target])
+
+
+@login_required
+@require_GET
+def platform_events(request: HttpRequest) -> HttpResponse:
+    decision = _platform(request)
+    return events_page(
+        request,
+        base=EventFilter(),
+        decision=decision,
+        scope="platform",
+        heading=_("Audit log"),
+        targets=[PLATFORM_TARGET],
+        extra={"checkpoint": latest_checkpoint(), "export_url_name": "audit:export"},
+    )
+
+
+@login_required
+@require_GET
+def platform_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    decision = _platform(request)
+    return events_csv(
+        request,
+        base=EventFilter(),
+        decision=decision,
+        scope="platform",
+        filename="audit-log.csv",
+        targets=[PLATFORM_TARGET],
+    )
+
+
+@login_required
+@require_GET
+def person_events(request: HttpRequest, user_id: int) -> HttpResponse:
+    person, decision = get_person_for(request, user_id)
+    return events_page(
+        request,
+        base=EventFilter(actor_id=person.pk),
+        decision=decision,
+        scope="user",
+        heading=_("Audit trail of %(user)s") % {"user": person.get_username()},
+        targets=[Target("user", person.pk)],
+        extra={"export_url_name": "audit:person-export", "export_arg": person.pk},
+    )
+
+
+@login_required
+@require_GET
+def person_export(request: HttpRequest, user_id: int) -> HttpResponse | StreamingHttpResponse:
+    person, decision = get_person_for(request, user_id)
+    return events_csv(
+        request,
+        base=EventFilter(actor_id=person.pk),
+        decision=decision,
+        scope="user",
+        filename=f"audit-user-{person.pk}.csv",
+        targets=[Target("user", person.pk)],
+    )
+
+
+@login_required
+@require_GET
+def signing_key(request: HttpRequest) -> HttpResponse:
+    """The public key that signs checkpoints: public by design, so anyone signed in may fetch it."""
+    with transaction.atomic():
+        key = signing.public_key()
+        record(
+            action=Action.AUDIT_EXPORTED,
+            user=request.user,
+            request=request,
+            targets=[Target("audit.key", signing.fingerprint())],
+            details={"scope": "signing_key"},
+        )
+    response = HttpResponse(key, content_type="application/pgp-keys")
+    response["Content-Disposition"] = 'attachment; filename="custody-audit-key.asc"'
+    return response
