@@ -72,11 +72,11 @@ class CaseListView(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         team = Team.objects.filter(pk=data.pop("team")).first()
-        decision = decide(
-            request_actor(request._request), Perm.CASE_CREATE, team and TeamRef(team.pk, team.organisation_id)
-        )
-        if team is None or not decision:
+        if team is None:
             raise not_found(request._request, perm=Perm.CASE_CREATE, targets=[])
+        decision = decide(request_actor(request._request), Perm.CASE_CREATE, TeamRef(team.pk, team.organisation_id))
+        if not decision:
+            raise not_found(request._request, perm=Perm.CASE_CREATE, targets=[Target("team", team.pk)])
         try:
             case = services.do_create_case(
                 reference=data.pop("reference"),

@@ -90,6 +90,3 @@ def test_notes_by_mhpss_only(cw: CaseWorld, login: Login) -> None:
     assert MhpssNote.objects.count() == 1
     flags = login(cw.world.member, Client()).get(f"/api/v1/cases/survivors/{cw.adult.pk}/").json()["safety_flags"]
     assert flags[0]["text"] == "Interview with MHPSS present"
-    do_record_consent(
-        survivor=cw.adult, action="statistics", decision="granted", user=cw.world.member, **consent_kwargs()
-    )
