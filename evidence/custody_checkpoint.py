@@ -10,22 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit import chain
+from audit.checkpoints import as_dict
 from audit.models import Checkpoint
 
 
 def checkpoint_before(as_of_seq: int) -> dict[str, Any] | None:
     """The newest checkpoint whose head is older than event ``as_of_seq``, as plain data."""
     checkpoint = Checkpoint.objects.filter(seq__lt=as_of_seq).order_by("-seq").first()
-    if checkpoint is None:
-        return None
-    return {
-        "seq": checkpoint.seq,
-        "head_hash": checkpoint.head_hash,
-        "signed_at": chain.format_time(checkpoint.signed_at),
-        "key_fingerprint": checkpoint.key_fingerprint,
-        "statement": checkpoint.statement,
-        "signature": checkpoint.signature,
-        "statement_key": checkpoint.statement_key,
-        "signature_key": checkpoint.signature_key,
-    }
+    return as_dict(checkpoint) if checkpoint else None

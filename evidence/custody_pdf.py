@@ -58,6 +58,13 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape("" if text is None else str(text)), style)
 
 
+STATEMENT_WIDTH: Final = 88
+
+
+def _wrapped(text: str, width: int) -> str:
+    return "\n".join(text[i : i + width] for i in range(0, len(text), width))
+
+
 def _lines(lines: list[str], style: ParagraphStyle) -> Paragraph:
     return Paragraph("<br/>".join(escape(line) for line in lines), style)
 
@@ -206,8 +213,8 @@ def _checkpoint_block(report: dict[str, Any], s: dict[str, ParagraphStyle], widt
     return [
         _grid(rows, [0.28 * width, 0.72 * width], header=False),
         Spacer(1, 4),
-        _p(_("Signed statement"), s["cell"]),
-        Preformatted(checkpoint["statement"], s["mono"]),
+        _p(_("Signed statement (wrapped for display; the signed bytes are the JSON form's 'statement')"), s["cell"]),
+        Preformatted(_wrapped(checkpoint["statement"], STATEMENT_WIDTH), s["mono"]),
         _p(_("Detached signature"), s["cell"]),
         Preformatted(checkpoint["signature"], s["mono"]),
     ]

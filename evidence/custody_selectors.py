@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.models import User
-from audit.models import AuditEvent, AuditTarget
+from audit.models import AuditEvent
+from audit.selectors import EventFilter, events
 from evidence.custody_access import custody_ref
 from evidence.custody_models import CustodyTransfer
 from evidence.models import EvidenceItem
@@ -35,8 +36,5 @@ def eligible_receivers(item: EvidenceItem) -> QuerySet[User]:
 
 def item_events(item_id: int, *, up_to_seq: int | None = None) -> QuerySet[AuditEvent]:
     """Audit events that name the item, in chain order."""
-    event_ids = AuditTarget.objects.filter(kind="evidence.item", key=str(item_id)).values("event_id")
-    events = AuditEvent.objects.filter(pk__in=event_ids)
-    if up_to_seq is not None:
-        events = events.filter(seq__lte=up_to_seq)
-    return events.order_by("seq")
+    found = events(EventFilter(target_kind="evidence.item", target_key=str(item_id)))
+    return found.filter(seq__lte=up_to_seq) if up_to_seq is not None else found

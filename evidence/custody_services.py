@@ -74,7 +74,7 @@ def _user_label(user: Any) -> dict[str, Any]:
 
 
 def _locked_item(item_id: int) -> EvidenceItem:
-    return EvidenceItem.objects.select_for_update().select_related("case").get(pk=item_id)
+    return EvidenceItem.objects.select_for_update(of=("self",)).select_related("case").get(pk=item_id)
 
 
 def may_hold(user: User, item: EvidenceItem) -> bool:
@@ -199,7 +199,7 @@ def do_propose_transfer(
 
 def _locked_pending(item: EvidenceItem, transfer_id: int) -> CustodyTransfer:
     transfer = (
-        CustodyTransfer.objects.select_for_update()
+        CustodyTransfer.objects.select_for_update(of=("self",))
         .select_related("from_user", "to_user")
         .filter(pk=transfer_id, item=item)
         .first()

@@ -22,6 +22,9 @@ ITEM_INPUT = PhysicalItemInput(
 )
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_case(world: Any) -> Case:
     return cast(Case, CaseFactory(organisation=world.org_car, teams=[world.team_car]))
 

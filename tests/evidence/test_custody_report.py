@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from audit import chain
+from audit import chain, signing
 from audit.actions import Action
 from audit.models import AuditEvent, Checkpoint
 from evidence.custody_models import CustodyTransfer
@@ -24,9 +24,16 @@ from evidence.custody_pdf import render_pdf
 from evidence.custody_report import build_report, do_generate_report, render_json
 from evidence.custody_services import do_accept_transfer, do_propose_transfer
 from evidence.models import EvidenceItem
-from tests.evidence.custody_helpers import make_case, make_item
+from tests.evidence.custody_helpers import FAST_HASHERS, make_case, make_item
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # The personas' passwords are never used here; the production hasher would only slow every test down.
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
 
 Login = Callable[..., Client]
 PLAIN = "a" * 64
@@ -164,3 +171,32 @@ def test_download_is_refused_outside_the_policy(world: Any, login: Login, item: 
         assert client.get(reverse(f"custody:{name}", args=[item.pk])).status_code == 404
     assert not AuditEvent.objects.filter(action=Action.CUSTODY_REPORT_GENERATED).exists()
     assert AuditEvent.objects.filter(action=Action.ACCESS_DENIED, actor_id=getattr(world, who).pk).count() == 2
+
+
+def test_signed_checkpoint_verifies_offline(world: Any, item: EvidenceItem, tmp_path: Path) -> None:
+    pdf, js = tmp_path / "report.pdf", tmp_path / "report.json"
+    call_command("custody_report", str(item.pk), str(pdf), "--json", str(js), "--checkpoint")
+    report = json.loads(js.read_text())
+    checkpoint = report["checkpoint"]
+    assert checkpoint["seq"] == report["as_of_seq"] - 2, "signed just before the report (and its own event)"
+    assert all(e["covered_by_checkpoint"] for e in report["events"][:-1])
+    assert checkpoint["key_fingerprint"] == signing.fingerprint()
+    # What a court does: a fresh keyring holding only the published public key.
+    home = tmp_path / "court-gnupg"
+    home.mkdir(mode=0o700)
+    (tmp_path / "custody-audit.asc").write_text(signing.public_key())
+    (tmp_path / "statement.json").write_text(checkpoint["statement"])
+    (tmp_path / "statement.json.asc").write_text(checkpoint["signature"])
+    gpg = ["gpg", "--homedir", str(home), "--batch", "--status-fd", "1"]
+    subprocess.run([*gpg, "--import", str(tmp_path / "custody-audit.asc")], check=True, capture_output=True)
+    verify = subprocess.run(
+        [*gpg, "--verify", str(tmp_path / "statement.json.asc"), str(tmp_path / "statement.json")],
+        capture_output=True,
+        text=True,
+    )
+    assert verify.returncode == 0, verify.stderr
+    assert f"VALIDSIG {checkpoint['key_fingerprint']}" in verify.stdout
+    statement = json.loads(checkpoint["statement"])
+    assert (statement["tree_size"], statement["chain_head"]) == (checkpoint["seq"], checkpoint["head_hash"])
+    text = _pdf_text(pdf)
+    assert checkpoint["head_hash"] in text and checkpoint["key_fingerprint"] in text

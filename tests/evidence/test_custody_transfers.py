@@ -14,9 +14,16 @@ from audit.models import AuditEvent
 from evidence.custody_models import CustodyTransfer, TransferState
 from evidence.custody_services import CustodyError, do_propose_transfer
 from evidence.models import EvidenceItem, Kind
-from tests.evidence.custody_helpers import events, make_case, make_item
+from tests.evidence.custody_helpers import FAST_HASHERS, events, make_case, make_item
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # The personas' passwords are never used here; the production hasher would only slow every test down.
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
 
 Login = Callable[..., Client]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.checkpoints import do_make_checkpoint
 from evidence.custody_report import do_generate_report, render_json
 from evidence.models import EvidenceItem
 
@@ -29,11 +30,18 @@ class Command(BaseCommand):
         parser.add_argument("item_id", type=int)
         parser.add_argument("out_pdf", type=Path)
         parser.add_argument("--json", dest="out_json", type=Path, default=None)
+        parser.add_argument(
+            "--checkpoint",
+            action="store_true",
+            help="Sign a checkpoint of the audit log first, so the report cites one covering every event before it.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         item_id: int = options["item_id"]
         if not EvidenceItem.objects.filter(pk=item_id).exists():
             raise CommandError(f"No evidence item {item_id}.")
+        if options["checkpoint"]:
+            do_make_checkpoint()
         payload = do_generate_report(item_id=item_id, username=OPERATOR, fmt="pdf")
         _write_private(options["out_pdf"], payload.content)
         if options["out_json"] is not None:
