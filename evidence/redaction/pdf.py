@@ -133,13 +133,20 @@ def _rasterise(
         for number in pages:
             replacement = _raster_page(source, number, plans[number - 1], terms, policy, report, workdir)
             with pikepdf.open(io.BytesIO(replacement)) as single:
-                new_page = pdf.copy_foreign(single.pages[0].obj)
-                old = pdf.pages[number - 1]
-                for key in ("/MediaBox",):
-                    new_page[key] = single.pages[0].obj[key]
-                pdf.pages[number - 1] = pikepdf.Page(new_page)
-                del old
+                _reencode_flate(single)
+                pdf.pages[number - 1] = single.pages[0]
             report.rasterised_pages.append(number)
+
+
+def _reencode_flate(pdf: pikepdf.Pdf) -> None:
+    """Rewrite Flate streams from their decoded data (tesseract's can carry trailing bytes qpdf warns about)."""
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Stream) and str(obj.get("/Filter", "")) == "/FlateDecode":
+            data = obj.read_bytes()
+            obj.write(data)
+            for key in ("/DecodeParms",):
+                if key in obj:
+                    del obj[key]
 
 
 def _raster_page(
