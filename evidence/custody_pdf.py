@@ -10,6 +10,7 @@ import io
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
+import pikepdf
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -45,7 +46,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", parent=body, fontName=SANS_BOLD, fontSize=16, leading=20, spaceAfter=4),
         "h2": ParagraphStyle(
-            "h2", parent=body, fontName=SANS_BOLD, fontSize=11, leading=14, spaceBefore=10, spaceAfter=4
+            "h2", parent=body, fontName=SANS_BOLD, fontSize=11, leading=14, spaceBefore=10, spaceAfter=4, keepWithNext=1
         ),
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5),
@@ -282,4 +283,15 @@ def render_pdf(report: dict[str, Any]) -> bytes:
     )
     footer = _footer(report)
     doc.build(_story(report, doc.width), onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()
+    return _without_dates(buffer.getvalue())
+
+
+def _without_dates(content: bytes) -> bytes:
+    """Invariant mode stamps a fixed date in 2000; a reader would show it as the creation date, so drop it."""
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(content)) as pdf:
+        for key in ("/CreationDate", "/ModDate"):
+            if key in pdf.docinfo:
+                del pdf.docinfo[key]
+        pdf.save(out, deterministic_id=True)
+    return out.getvalue()

@@ -149,6 +149,7 @@ def test_pdf_metadata_holds_no_identifiers(world: Any, item: EvidenceItem) -> No
     for needle in (item.display_name, item.case.reference, world.member.username, "SEAL-0002", str(item.uid)):
         assert needle not in blob
     assert info.get("/Title") == "Chain of custody report"
+    assert "/CreationDate" not in info and "/ModDate" not in info, "no time that could date or link the file"
 
 
 @pytest.mark.parametrize("who", ["member", "lead", "auditor", "investigator"])
