@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -137,6 +138,7 @@ class WithdrawSerializer(serializers.Serializer[Any]):
 class SurvivorView(APIView):
     """The pseudonymous file: consent matrix, safety flags, interviews. Never the identity."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, survivor_id: int) -> Response:
         survivor, decision = get_survivor_for(request._request, survivor_id)
         with transaction.atomic():
