@@ -60,14 +60,14 @@ class SealedWriter:
                 self._head.extend(data[: HEAD_BYTES - len(self._head)])
             sealed = self._encryptor.update(data)
             if sealed:
-                self._out.write(sealed)
+                storage.put(self._out, sealed)
         except BaseException as exc:
             self.abort(exc)
             raise
 
     def finish(self) -> Sealed:
         try:
-            self._out.write(self._encryptor.finalize())
+            storage.put(self._out, self._encryptor.finalize())
             self._closed = True
             self._context.__exit__(None, None, None)
         except BaseException as exc:

@@ -71,12 +71,13 @@ def writer(alias: str, key: str) -> Iterator[IO[bytes]]:
         handle.close()
     except BaseException as exc:
         _abort(storage, key, handle)
-        if isinstance(exc, OSError | _boto_errors()):
+        if isinstance(exc, OSError | transport_errors()):
             raise StorageUnavailable(str(type(exc).__name__)) from exc
         raise
 
 
-def _boto_errors() -> tuple[type[BaseException], ...]:
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """Errors of the object store's client that mean "the store failed" rather than a bug."""
     try:
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError:  # pragma: no cover - boto3 is a dependency of the production profile
@@ -99,11 +100,19 @@ def _abort(storage: Storage, key: str, handle: Any) -> None:
         storage.delete(key)
 
 
+def put(handle: IO[bytes], data: bytes) -> None:
+    """Write to an object opened by ``writer``, reporting a store failure as StorageUnavailable."""
+    try:
+        handle.write(data)
+    except (OSError, *transport_errors()) as exc:
+        raise StorageUnavailable(type(exc).__name__) from exc
+
+
 def size(alias: str, key: str) -> int:
     storage = get(alias)
     try:
         return int(storage.size(key))
-    except (OSError, *_boto_errors()) as exc:
+    except (OSError, *transport_errors()) as exc:
         raise StorageUnavailable(type(exc).__name__) from exc
 
 
@@ -126,7 +135,7 @@ def read_range(alias: str, key: str, start: int, length: int) -> Iterator[bytes]
                     return
                 remaining -= len(chunk)
                 yield chunk
-    except (OSError, *_boto_errors()) as exc:
+    except (OSError, *transport_errors()) as exc:
         raise StorageUnavailable(type(exc).__name__) from exc
 
 

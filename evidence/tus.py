@@ -233,13 +233,13 @@ def _seal_part(
                 position = encryptor.plaintext_offset
                 if position < HEAD_BYTES:
                     head.extend(chunk[: HEAD_BYTES - position])
-                out.write(encryptor.update(chunk))
+                storage.put(out, encryptor.update(chunk))
             if encryptor.plaintext_offset == upload.length:
-                out.write(encryptor.finalize())
+                storage.put(out, encryptor.finalize())
                 new_offset, digests = upload.length, encryptor.digests
             else:
                 suspended = encryptor.suspend()
-                out.write(suspended.ciphertext)
+                storage.put(out, suspended.ciphertext)
                 new_offset, digests = suspended.plaintext_offset, None
     finally:
         encryptor.close()
@@ -317,7 +317,7 @@ def _compose(upload: UploadSession, data_key: sealing.DataKey, digests: sealing.
     with storage.writer(upload.storage_location, key) as out:
         for part in upload.part_keys:
             for chunk in storage.read_all(upload.storage_location, part):
-                out.write(chunk)
+                storage.put(out, chunk)
     head_text = sealing.open_name(data_key, upload.item_uid, bytes(upload.sealed_head)) if upload.sealed_head else ""
     return Sealed(
         uid=upload.item_uid,
