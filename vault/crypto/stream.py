@@ -478,12 +478,13 @@ class StreamDecryptor:
         out: list[bytes] = []
         start = 0
         # Keep one full segment back: it may be the last one.
-        while len(self._buf) - start > step:
-            sealed = bytes(self._buf[start : start + step])
-            plain = _open_segment(self._keys, self._header, self._aad, self._index, sealed)
-            self._account(plain, sealed)
-            out.append(plain)
-            start += step
+        with memoryview(self._buf) as view:
+            while len(view) - start > step:
+                with view[start : start + step] as sealed:
+                    plain = _open_segment(self._keys, self._header, self._aad, self._index, sealed)
+                    self._account(plain, sealed)
+                out.append(plain)
+                start += step
         del self._buf[:start]
         return b"".join(out)
 
@@ -496,7 +497,7 @@ class StreamDecryptor:
         self._cipher_total = HEADER_SIZE
         del self._buf[:HEADER_SIZE]
 
-    def _account(self, plain: bytes, sealed: bytes) -> None:
+    def _account(self, plain: bytes, sealed: bytes | memoryview) -> None:
         self._hashes.plaintext(plain)
         self._hashes.cipher.update(sealed)
         self._plain_total += len(plain)
