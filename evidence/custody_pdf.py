@@ -127,14 +127,18 @@ def _item_table(report: dict[str, Any], s: dict[str, ParagraphStyle], width: flo
     return _grid(data, [0.28 * width, 0.72 * width], header=False)
 
 
+def _digest(value: str, absent: str, s: dict[str, ParagraphStyle]) -> Paragraph:
+    return _p(value, s["mono"]) if value else _p(absent, s["cell"])
+
+
 def _hash_table(report: dict[str, Any], s: dict[str, ParagraphStyle], width: float) -> Table:
     absent = _("none: no digital content") if report["item"]["kind"] == Kind.PHYSICAL else _("not recorded")
     hashes = report["hashes"]
     rows = [
-        [_p(_("SHA-256 of the content"), s["cell"]), _p(hashes["sha256"] or absent, s["mono"])],
+        [_p(_("SHA-256 of the content"), s["cell"]), _digest(hashes["sha256"], absent, s)],
         [
             _p(_("SHA-256 of the stored (encrypted) object"), s["cell"]),
-            _p(hashes["ciphertext_sha256"] or absent, s["mono"]),
+            _digest(hashes["ciphertext_sha256"], absent, s),
         ],
     ]
     return _grid(rows, [0.28 * width, 0.72 * width], header=False)
@@ -149,6 +153,8 @@ def _transfer_table(report: dict[str, Any], s: dict[str, ParagraphStyle], width:
         outcome = _label(TransferState, t["state"])
         if t["decided_at"]:
             outcome = f"{outcome}\n{_when(t['decided_at'])}"
+        if t["decision_note"]:
+            outcome = f"{outcome}\n{t['decision_note']}"
         where = ""
         if t["to_location"]:
             where = "\n".join(
@@ -169,7 +175,7 @@ def _transfer_table(report: dict[str, Any], s: dict[str, ParagraphStyle], width:
                 Paragraph(escape(where).replace("\n", "<br/>"), s["small"]),
             ]
         )
-    fractions = [0.06, 0.16, 0.22, 0.22, 0.14, 0.20]
+    fractions = [0.05, 0.13, 0.22, 0.22, 0.18, 0.20]
     return _grid(rows, [f * width for f in fractions])
 
 
