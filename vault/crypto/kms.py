@@ -10,6 +10,7 @@ records in CloudTrail: contexts must be identifiers, never names.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Final
 
 import boto3
@@ -32,6 +33,9 @@ _REJECTED: Final = frozenset({"InvalidCiphertextException", "IncorrectKeyExcepti
 _SCOPE_TAG: Final = "custody:scope"
 _VERSION_TAG: Final = "custody:version"
 _DELETION_WINDOW_DAYS: Final = 7
+# How long a scope's current key is remembered: saves a DescribeKey per wrap during bulk intake;
+# a rotation made by another process is picked up within this delay (old versions still unwrap).
+_CURRENT_TTL_SECONDS: Final = 60.0
 
 
 def alias_for(scope: str) -> str:
@@ -49,6 +53,7 @@ class KmsKeyProvider(KeyProvider):
             config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=20),
         )
         self._versions: dict[str, int] = {}
+        self._current: dict[str, tuple[float, KekRef]] = {}
         self._lock = threading.Lock()
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
@@ -106,6 +111,16 @@ class KmsKeyProvider(KeyProvider):
         return KekRef(provider=self.name, scope=scope, kek_id=arn, version=self._version_of(arn))
 
     def current(self, scope: str) -> KekRef:
+        with self._lock:
+            cached = self._current.get(scope)
+        if cached is not None and time.monotonic() - cached[0] < _CURRENT_TTL_SECONDS:
+            return cached[1]
+        ref = self._find_or_create(scope)
+        with self._lock:
+            self._current[scope] = (time.monotonic(), ref)
+        return ref
+
+    def _find_or_create(self, scope: str) -> KekRef:
         ref = self._describe(scope)
         if ref is not None:
             return ref
@@ -124,10 +139,13 @@ class KmsKeyProvider(KeyProvider):
         return ref
 
     def rotate(self, scope: str) -> KekRef:
-        previous = self.current(scope)
+        previous = self._find_or_create(scope)
         arn = self._create_key(scope, previous.version + 1)
         self._call("update_alias", AliasName=alias_for(scope), TargetKeyId=arn)
-        return KekRef(provider=self.name, scope=scope, kek_id=arn, version=previous.version + 1)
+        ref = KekRef(provider=self.name, scope=scope, kek_id=arn, version=previous.version + 1)
+        with self._lock:
+            self._current[scope] = (time.monotonic(), ref)
+        return ref
 
     @staticmethod
     def _context(scope: str, context: str) -> dict[str, str]:
