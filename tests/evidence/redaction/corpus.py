@@ -137,21 +137,19 @@ def libreoffice(out: Path) -> Path:
     return out / "libreoffice.pdf"
 
 
-def ghostscript(out: Path) -> Path:
-    source = reportlab_truetype(out)
-    path = out / "ghostscript.pdf"
-    _run(
-        [
-            shutil.which("gs") or "gs",
-            "-q",
-            "-dNOPAUSE",
-            "-dBATCH",
-            "-sDEVICE=pdfwrite",
-            f"-sOutputFile={path}",
-            str(source),
-        ]
-    )
+def _gs(source: Path, path: Path) -> Path:
+    gs = shutil.which("gs") or "gs"
+    _run([gs, "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", f"-sOutputFile={path}", str(source)])
     return path
+
+
+def ghostscript(out: Path) -> Path:
+    return _gs(reportlab_standard(out), out / "ghostscript.pdf")
+
+
+def no_unicode_font(out: Path) -> Path:
+    """Ghostscript re-embedding a TrueType subset as a symbolic font with neither encoding nor ToUnicode."""
+    return _gs(reportlab_truetype(out), out / "no-unicode-font.pdf")
 
 
 def ps2pdf(out: Path) -> Path:
@@ -269,6 +267,7 @@ PRODUCERS: dict[str, tuple[Producer, str | None]] = {
     "libreoffice": (libreoffice, "soffice"),
     "ghostscript": (ghostscript, "gs"),
     "ps2pdf": (ps2pdf, "ps2pdf"),
+    "no-unicode-font": (no_unicode_font, "gs"),
     "qpdf-object-streams": (object_streams, "qpdf"),
     "incremental-update": (incremental_update, None),
     "annotations-form-outline-xmp-attachment": (rich_objects, None),
