@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import factory
+from django.contrib.auth.hashers import make_password
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
@@ -12,6 +15,12 @@ from teams.models import Jurisdiction, Membership, Organisation, Role, Team
 TEST_PASSWORD = "correct horse battery staple 42"
 
 
+@cache
+def password_hash_for_tests() -> str:
+    """One real Argon2 hash of TEST_PASSWORD per test process: hashing costs ~0.5 s, and a fixture makes many users."""
+    return make_password(TEST_PASSWORD)
+
+
 class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
@@ -19,7 +28,7 @@ class UserFactory(DjangoModelFactory[User]):
 
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.LazyAttribute(lambda o: o.username.title())
-    password = factory.django.Password(TEST_PASSWORD)
+    password = factory.LazyFunction(password_hash_for_tests)
     is_active = True
 
 

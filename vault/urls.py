@@ -13,3 +13,6 @@ urlpatterns = [
     path("evidence/", include("evidence.custody_urls")),
     path("audit/", include("teams.audit_urls")),
 ]
+
+handler404 = "vault.views.not_found"
+handler500 = "vault.views.server_error"
