@@ -87,11 +87,18 @@ def test_accept_and_withdraw_race_has_one_winner(world: Any) -> None:
         to_location="Court registry",
         new_seal_number="SEAL-0002",
     )
-    common = {"item_id": item.pk, "transfer_id": transfer.pk, "acting_as": None, "request": None}
-    calls: list[Callable[[], Any]] = []
-    for _ in range(RACERS // 2):
-        calls.append(lambda: do_accept_transfer(user=world.investigator, **common))
-        calls.append(lambda: do_cancel_transfer(user=world.member, **common))
+
+    def accept() -> Any:
+        return do_accept_transfer(
+            user=world.investigator, item_id=item.pk, transfer_id=transfer.pk, acting_as=None, request=None
+        )
+
+    def withdraw() -> Any:
+        return do_cancel_transfer(
+            user=world.member, item_id=item.pk, transfer_id=transfer.pk, acting_as=None, request=None
+        )
+
+    calls: list[Callable[[], Any]] = [accept, withdraw] * (RACERS // 2)
     wins, refusals = _race(calls)
     assert wins == 1 and set(refusals) == {"not_pending"}
     transfer.refresh_from_db()
