@@ -64,7 +64,7 @@ class SudoForm(forms.Form):
         return data
 
 
-class PasswordChangeForm(SetPasswordForm):  # type: ignore[type-arg]
+class PasswordChangeForm(SetPasswordForm):
     pass
 
 

@@ -85,7 +85,7 @@ class SecondFactorRequiredMiddleware:
         self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
     ) -> HttpResponseBase | None:
         user = request.user
-        if not user.is_authenticated or user.is_verified():
+        if not user.is_authenticated or services.is_verified(user):
             return None
         match = request.resolver_match
         if match is not None and match.view_name in UNVERIFIED_ALLOWED:

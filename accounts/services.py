@@ -107,6 +107,12 @@ def record_logout(*, request: HttpRequest, user: User, expired: str = "") -> Non
         record(action=Action.LOGOUT, user=user, request=request, targets=[_user_target(user)])
 
 
+def is_verified(user: object) -> bool:
+    """Has this session passed its second factor? (django-otp's OTPMiddleware adds ``is_verified``.)"""
+    check = getattr(user, "is_verified", None)
+    return bool(check()) if callable(check) else False
+
+
 def is_totp_code(code: str) -> bool:
     return len(code) == 6 and code.isdigit()
 

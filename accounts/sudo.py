@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Final, TypeVar, cast
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -47,15 +47,28 @@ def sudo_active(request: HttpRequest) -> bool:
     return isinstance(until, int | float) and until > time.time()
 
 
+def check_identity(request: HttpRequest, user: Any, *, password: str = "", code: str = "") -> str:
+    """Which proof succeeded ("password" or "code"), or "" if none did. Failures are audited."""
+    if password:
+        if user.check_password(password):
+            return "password"
+        with transaction.atomic():
+            services.record_login_failed(request=request, username=user.get_username(), locked=False)
+        return ""
+    if code and services.verify_code_only(request=request, user=user, code=code):
+        return "code"
+    return ""
+
+
 def grant_sudo(request: HttpRequest, *, method: str) -> None:
     """Record the confirmation and open the sudo window. Call only after checking the password or code."""
     user = request.user
     with transaction.atomic():
         record(
             action=Action.SUDO_GRANTED,
-            user=user,  # type: ignore[arg-type]
+            user=user,
             request=request,
-            targets=[Target("user", user.pk)],
+            targets=[Target("user", int(user.pk or 0))],
             details={"method": method},
         )
     request.session[SUDO_UNTIL] = time.time() + settings.SUDO_MODE_TIMEOUT.total_seconds()
@@ -77,7 +90,9 @@ def sudo_url(request: HttpRequest) -> str:
     """Where to confirm; after it, the person returns to this page (or, after a POST, the page with the form)."""
     back = request.get_full_path()
     if request.method != "GET":
-        back = safe_next(request, request.headers.get("Referer"), reverse(settings.LOGIN_REDIRECT_URL))
+        referer = safe_next(request, request.headers.get("Referer"), reverse(settings.LOGIN_REDIRECT_URL))
+        parts = urlsplit(referer)
+        back = parts.path + (f"?{parts.query}" if parts.query else "")
     return f"{reverse('accounts:sudo')}?{urlencode({'next': back})}"
 
 

@@ -25,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services
 from accounts.forms import CodeForm, EnrolForm, LoginForm, SudoForm
 from accounts.models import User
-from accounts.sudo import grant_sudo, safe_next, sudo_active, sudo_url
+from accounts.sudo import check_identity, grant_sudo, safe_next, sudo_active, sudo_url
 
 NEXT_KEY: Final = "_custody_next"
 PENDING_KEY: Final = "_custody_pending_totp"
@@ -58,7 +58,7 @@ def lockout_response(
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect(settings.LOGIN_REDIRECT_URL if request.user.is_verified() else "accounts:otp")
+        return redirect(settings.LOGIN_REDIRECT_URL if services.is_verified(request.user) else "accounts:otp")
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), "")
     form = LoginForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST":
@@ -88,7 +88,7 @@ def _after_second_factor(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def otp_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if request.user.is_verified():
+    if services.is_verified(request.user):
         return redirect(settings.LOGIN_REDIRECT_URL)
     if not services.has_second_factor(user):
         return redirect("accounts:enrol")
@@ -131,7 +131,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator. Replacing an existing one needs the current factor and sudo mode."""
     user = _user(request)
     if services.has_second_factor(user):
-        if not request.user.is_verified():
+        if not services.is_verified(request.user):
             return redirect("accounts:otp")
         if not sudo_active(request):
             return redirect(sudo_url(request))
@@ -162,21 +162,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
-def _check_sudo(request: HttpRequest, user: User, form: SudoForm) -> str:
-    """The method that proved identity ("password" or "code"), or "" if none did."""
-    password = form.cleaned_data.get("password")
-    code = form.cleaned_data.get("code")
-    if password:
-        if user.check_password(password):
-            return "password"
-        with transaction.atomic():
-            services.record_login_failed(request=request, username=user.get_username(), locked=False)
-        return ""
-    if code and services.verify_code_only(request=request, user=user, code=code):
-        return "code"
-    return ""
-
-
 @never_cache
 @login_required
 @sensitive_post_parameters("password")
@@ -186,7 +171,9 @@ def sudo_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), "")
     form = SudoForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        method = _check_sudo(request, user, form)
+        method = check_identity(
+            request, user, password=form.cleaned_data.get("password", ""), code=form.cleaned_data.get("code", "")
+        )
         if method:
             grant_sudo(request, method=method)
             return redirect(next_url or "accounts:settings")

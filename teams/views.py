@@ -41,7 +41,8 @@ def _by_membership(request: HttpRequest, decision: Decision) -> Membership | Non
     fact = decision.acting_as
     if fact is None:
         return None
-    return Membership.objects.select_related("team").filter(user_id=request.user.pk, team_id=fact.team_id).first()
+    memberships = Membership.objects.select_related("team").filter(team_id=fact.team_id)
+    return memberships.filter(user_id=int(request.user.pk or 0)).first()
 
 
 def _member_of(request: HttpRequest, team: Team, membership_id: int) -> Membership:
@@ -54,7 +55,7 @@ def _member_of(request: HttpRequest, team: Team, membership_id: int) -> Membersh
 def _form_errors(request: HttpRequest, form: AddMemberForm | RoleForm) -> None:
     for errors in form.errors.values():
         for error in errors:
-            messages.error(request, error)
+            messages.error(request, str(error))
 
 
 @login_required

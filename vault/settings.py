@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "teams",
     "cases",
     "evidence",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client, override_settings
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+from audit.models import AuditEvent
+from demo import seed
+from teams.models import Membership, Organisation, Role, Team
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_seed_creates_every_role_in_both_countries_and_is_idempotent() -> None:
+    output = run("seed_demo")
+    counts = (User.objects.count(), Membership.objects.count(), Team.objects.count(), AuditEvent.objects.count())
+    run("seed_demo")
+    assert counts == (
+        User.objects.count(),
+        Membership.objects.count(),
+        Team.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    assert set(Membership.objects.values_list("role", flat=True)) == set(Role)
+    countries = {str(c) for c in Organisation.objects.values_list("jurisdiction__country", flat=True)}
+    assert {seed.HOST_COUNTRY, seed.TCC_COUNTRY} <= countries
+    assert seed.DEMO_PASSWORD in output and "demo_totp" in output
+    assert TOTPDevice.objects.filter(confirmed=True).count() == len(seed.PEOPLE)
+
+
+def test_demo_account_signs_in_with_the_printed_code(client: Client) -> None:
+    run("seed_demo")
+    client.post(reverse("accounts:login"), {"username": "demo-lawyer", "password": seed.DEMO_PASSWORD})
+    code = run("demo_totp", "demo-lawyer").strip()
+    assert len(code) == 6
+    response = client.post(reverse("accounts:otp"), {"code": code})
+    assert response["Location"] == reverse("teams:dashboard")
+    assert "Bangui litigation team" in client.get(reverse("teams:dashboard")).content.decode()
+
+
+def test_demo_totp_refuses_other_accounts() -> None:
+    run("seed_demo")
+    User.objects.create_user(username="real-person", password="x" * 20)
+    with pytest.raises(CommandError, match="not a demonstration account"):
+        run("demo_totp", "real-person")
+
+
+@override_settings(PRODUCTION=True)
+def test_refused_in_production_without_force() -> None:
+    with pytest.raises(CommandError, match="production"):
+        run("seed_demo")
+    with pytest.raises(CommandError, match="production"):
+        run("demo_totp", "demo-lead")
+    assert not User.objects.exists()
+    run("seed_demo", "--force")
+    assert User.objects.filter(username="demo-admin").exists()
