@@ -1,34 +1,19 @@
-"""The custody side's one access helper per object: the item (or case) if allowed, otherwise 404."""
+"""The custody side's access helper: the item, judged with its custodian and pending transfer, or 404."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 
 from audit.services import Target
-from cases.models import Case
+from evidence.access import get_case_for, item_ref, item_target
 from evidence.custody_models import CustodyTransfer, TransferState
 from evidence.models import EvidenceItem
 from teams.access import not_found, require
-from teams.policy import CustodyRef, Decision, ItemRef, Perm
-
-
-def item_target(item_id: int) -> Target:
-    return Target("evidence.item", item_id)
+from teams.policy import CustodyRef, Decision, Perm
 
 
 def transfer_target(transfer_id: int) -> Target:
     return Target("evidence.custody_transfer", transfer_id)
-
-
-def item_ref(item: EvidenceItem) -> ItemRef:
-    return ItemRef(
-        item_id=item.pk,
-        case=item.case.as_ref(),
-        sensitivity=item.sensitivity,
-        legal_hold=item.legal_hold,
-        is_original=item.is_original,
-        state=item.state,
-    )
 
 
 def pending_transfer(item: EvidenceItem) -> CustodyTransfer | None:
@@ -58,9 +43,4 @@ def get_item_for(request: HttpRequest, item_id: int, perm: Perm) -> tuple[Eviden
     return item, decision
 
 
-def get_case_for(request: HttpRequest, case_id: int, perm: Perm) -> tuple[Case, Decision]:
-    case = Case.objects.filter(pk=case_id).first()
-    if case is None:
-        raise not_found(request, perm=perm, targets=[Target("case", case_id)])
-    decision = require(request, perm, case.as_ref(), targets=[Target("case", case.pk)], case_id=case.pk)
-    return case, decision
+__all__ = ["custody_ref", "get_case_for", "get_item_for", "item_target", "pending_transfer", "transfer_target"]
