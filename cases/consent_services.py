@@ -59,7 +59,10 @@ def do_record_consent(
     request: HttpRequest | None = None,
 ) -> ConsentRecord:
     """Append a decision. A refusal or withdrawal that ends a grant suspends what relied on it, at once."""
-    key = target_for(action, target)
+    try:
+        key = target_for(action, target)
+    except ValueError:
+        raise ValidationError({"target": _("For a team, give the team's number.")}) from None
     data = {
         "action": action,
         "target": key,

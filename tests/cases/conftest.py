@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from cases.models import Case, Guardian, Survivor
 from tests.conftest import World
@@ -44,6 +45,11 @@ def cw(world: World) -> CaseWorld:
 
 
 TODAY = datetime.date(2026, 6, 1)
+
+
+def another_client() -> Client:
+    """A second browser, arriving over TLS like the ``client`` fixture (production redirects plain HTTP)."""
+    return Client(headers={"X-Forwarded-Proto": "https"})
 
 
 def consent_kwargs(**overrides: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.test import Client
 
 from cases.models import Case, ConsentRecord, MhpssNote
-from tests.cases.conftest import CaseWorld
+from tests.cases.conftest import CaseWorld, another_client
 
 Login = Callable[..., Client]
 
@@ -25,7 +25,7 @@ def test_cases_list_and_create(cw: CaseWorld, login: Login) -> None:
     bad = client.post("/api/v1/cases/", {"reference": "", "team": 1}, content_type="application/json")
     assert bad.status_code == 400 and "fields" in bad.json()["error"]
     for persona in (cw.world.other_member, cw.world.outsider):
-        foreign = login(persona, Client())
+        foreign = login(persona, another_client())
         response = foreign.post(
             "/api/v1/cases/",
             {"reference": "CAF-MINUSCA-0778", "team": cw.world.team_car.pk, "allegation_type": "abuse"},
@@ -53,7 +53,7 @@ def test_record_and_withdraw_consent(cw: CaseWorld, login: Login) -> None:
         "given_on": "2026-03-01",
     }
     for persona in (cw.world.other_member, cw.world.outsider, cw.world.mhpss):
-        assert login(persona, Client()).post(url, body, content_type="application/json").status_code == 404
+        assert login(persona, another_client()).post(url, body, content_type="application/json").status_code == 404
     client = login(cw.world.member)
     response = client.post(url, body, content_type="application/json")
     assert response.status_code == 201, response.content
@@ -72,7 +72,7 @@ def test_record_and_withdraw_consent(cw: CaseWorld, login: Login) -> None:
         "language": "Sango",
     }
     assert (
-        login(cw.world.other_member, Client())
+        login(cw.world.other_member, another_client())
         .post(url + "withdraw/", withdraw, content_type="application/json")
         .status_code
         == 404
@@ -85,8 +85,10 @@ def test_notes_by_mhpss_only(cw: CaseWorld, login: Login) -> None:
     url = f"/api/v1/cases/survivors/{cw.adult.pk}/notes/"
     body = {"body": "Fictional note", "safety_flag": "Interview with MHPSS present"}
     for persona in (cw.world.member, cw.world.other_member, cw.world.outsider):
-        assert login(persona, Client()).post(url, body, content_type="application/json").status_code == 404
-    assert login(cw.world.mhpss, Client()).post(url, body, content_type="application/json").status_code == 201
+        assert login(persona, another_client()).post(url, body, content_type="application/json").status_code == 404
+    assert login(cw.world.mhpss, another_client()).post(url, body, content_type="application/json").status_code == 201
     assert MhpssNote.objects.count() == 1
-    flags = login(cw.world.member, Client()).get(f"/api/v1/cases/survivors/{cw.adult.pk}/").json()["safety_flags"]
+    flags = (
+        login(cw.world.member, another_client()).get(f"/api/v1/cases/survivors/{cw.adult.pk}/").json()["safety_flags"]
+    )
     assert flags[0]["text"] == "Interview with MHPSS present"

@@ -16,7 +16,7 @@ from cases.consent_services import do_record_consent
 from cases.mhpss import do_write_note
 from cases.models import Case, ConsentRecord, Interview, LimitationDeadline, MhpssNote, StatusEntry, Survivor
 from cases.survivors import IdentityData, do_create_survivor
-from tests.cases.conftest import CaseWorld, consent_kwargs
+from tests.cases.conftest import CaseWorld, another_client, consent_kwargs
 
 Login = Callable[..., Client]
 
@@ -34,7 +34,7 @@ def test_case_list_and_detail(cw: CaseWorld, login: Login) -> None:
     page = client.get(reverse("cases:detail", args=[cw.case.pk])).content.decode()
     assert "S-CAF-0001" in page
     assert AuditEvent.objects.filter(action=Action.CASE_VIEWED, case_id=cw.case.pk).exists()
-    foreign = login(cw.world.other_member, Client())
+    foreign = login(cw.world.other_member, another_client())
     assert cw.case.reference not in foreign.get(reverse("cases:list")).content.decode()
     _denied(foreign, reverse("cases:detail", args=[cw.case.pk]))
     _denied(foreign, reverse("cases:detail", args=[999999]))
@@ -55,11 +55,11 @@ def test_create_a_case(cw: CaseWorld, login: Login) -> None:
     assert case.status_entries.count() == 1
     bad = client.post(reverse("cases:create"), {**data, "reference": "Jane Doe case"})
     assert bad.status_code == 200 and "never a name" in bad.content.decode()
-    foreign = login(cw.world.other_member, Client())
+    foreign = login(cw.world.other_member, another_client())
     assert foreign.post(reverse("cases:create"), {**data, "reference": "CAF-MINUSCA-0901"}).status_code == 200
     assert not Case.objects.filter(reference="CAF-MINUSCA-0901").exists()
-    _denied(login(cw.world.outsider, Client()), reverse("cases:create"), data)
-    _denied(login(cw.world.mhpss, Client()), reverse("cases:create"), data)
+    _denied(login(cw.world.outsider, another_client()), reverse("cases:create"), data)
+    _denied(login(cw.world.mhpss, another_client()), reverse("cases:create"), data)
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_case_parts(cw: CaseWorld, login: Login, part: str, data: dict[str, Any]
     url = reverse("cases:add", args=[cw.case.pk, part])
     before = model.objects.count()
     for persona in (cw.world.other_member, cw.world.outsider, cw.world.auditor, cw.world.mhpss):
-        _denied(login(persona, Client()), url, data)
+        _denied(login(persona, another_client()), url, data)
     assert model.objects.count() == before
     assert login(cw.world.member).post(url, data).status_code == 302
     assert model.objects.count() == before + 1
@@ -94,7 +94,7 @@ def test_register_a_survivor(cw: CaseWorld, login: Login) -> None:
         "legal_name": "Fictional Child",
     }
     for persona in (cw.world.other_member, cw.world.outsider, cw.world.mhpss):
-        _denied(login(persona, Client()), url, data)
+        _denied(login(persona, another_client()), url, data)
     response = login(cw.world.member).post(url, data)
     survivor = Survivor.objects.get(code="S-CAF-0003")
     assert response.status_code == 302
@@ -118,7 +118,7 @@ def test_record_consent_for_a_child_and_see_the_matrix(cw: CaseWorld, login: Log
         "given_on": "2026-03-01",
     }
     for persona in (cw.world.other_member, cw.world.outsider, cw.world.mhpss, cw.world.auditor):
-        _denied(login(persona, Client()), url, data)
+        _denied(login(persona, another_client()), url, data)
     client = login(cw.world.member)
     missing_assent = client.post(url, {**data, "child_assent": "n/a"})
     assert missing_assent.status_code == 200 and "child assents" in missing_assent.content.decode()
@@ -133,7 +133,7 @@ def test_withdraw_from_the_survivor_page(cw: CaseWorld, login: Login) -> None:
     url = reverse("cases:withdraw", args=[cw.adult.pk])
     data = {"action": "contact", "target": "", "given_by": "survivor", "method": "verbal", "language": "Sango"}
     for persona in (cw.world.other_member, cw.world.outsider):
-        _denied(login(persona, Client()), url, data)
+        _denied(login(persona, another_client()), url, data)
     assert login(cw.world.member).post(url, data).status_code == 302
     assert ConsentRecord.objects.filter(survivor=cw.adult).order_by("-pk").first().decision == "withdrawn"  # type: ignore[union-attr]
 
@@ -153,7 +153,7 @@ def test_reveal_identity_needs_a_custodian_and_a_purpose(cw: CaseWorld, login: L
     )
     url = reverse("cases:identity", args=[survivor.pk])
     for persona in (cw.world.investigator, cw.world.other_member, cw.world.outsider, cw.world.mhpss):
-        _denied(login(persona, Client()), url, {"purpose": "Preparing the hearing bundle"})
+        _denied(login(persona, another_client()), url, {"purpose": "Preparing the hearing bundle"})
     client = login(cw.world.member)
     assert "Fictional Name" not in client.post(url, {"purpose": "short"}).content.decode()
     response = client.post(url, {"purpose": "Preparing the hearing bundle"})
@@ -165,17 +165,17 @@ def test_notes_interviews_and_flags(cw: CaseWorld, login: Login) -> None:
     notes_url = reverse("cases:notes", args=[cw.adult.pk])
     note_data = {"body": "Fictional clinical note", "safety_flag": "No contact before June", "no_contact_before": ""}
     _denied(login(cw.world.member), notes_url, note_data)
-    _denied(login(cw.world.other_member, Client()), notes_url, note_data)
-    assert login(cw.world.mhpss, Client()).post(notes_url, note_data).status_code == 302
+    _denied(login(cw.world.other_member, another_client()), notes_url, note_data)
+    assert login(cw.world.mhpss, another_client()).post(notes_url, note_data).status_code == 302
     note = MhpssNote.objects.get()
-    lawyer = login(cw.world.member, Client())
+    lawyer = login(cw.world.member, another_client())
     assert "No contact before June" in lawyer.get(reverse("cases:survivor", args=[cw.adult.pk])).content.decode()
     refused = lawyer.get(reverse("cases:note", args=[note.pk]))
     assert refused.status_code == 404
-    _denied(login(cw.world.other_member, Client()), reverse("cases:note", args=[note.pk]))
+    _denied(login(cw.world.other_member, another_client()), reverse("cases:note", args=[note.pk]))
     interview_url = reverse("cases:interviews", args=[cw.adult.pk])
     interview = {"held_on": timezone.localdate().isoformat(), "purpose": "Statement", "mhpss_present": "on"}
-    _denied(login(cw.world.other_member, Client()), interview_url, interview)
+    _denied(login(cw.world.other_member, another_client()), interview_url, interview)
     assert lawyer.post(interview_url, interview).status_code == 302
     assert "Avoid repeating" in lawyer.get(interview_url).content.decode()
 
@@ -186,7 +186,7 @@ def test_receipt_pdf(cw: CaseWorld, login: Login) -> None:
     )
     url = reverse("cases:receipt", args=[cw.adult.pk])
     for persona in (cw.world.other_member, cw.world.outsider, cw.world.mhpss):
-        _denied(login(persona, Client()), url, {"language": "es"})
+        _denied(login(persona, another_client()), url, {"language": "es"})
     response = login(cw.world.member).post(url, {"language": "es"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

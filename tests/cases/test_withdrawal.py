@@ -161,3 +161,11 @@ def test_a_new_record_supersedes_the_last(cw: CaseWorld) -> None:
     )
     assert second.supersedes == first
     assert require(survivor=cw.adult, action=ConsentAction.STATISTICS, user=cw.world.member) == second
+
+
+def test_a_team_target_must_be_a_team_number(cw: CaseWorld) -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        _grant(cw, ConsentAction.SHARE_TEAM, "the Dhaka team")
+    assert "target" in error.value.message_dict
