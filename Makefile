@@ -47,12 +47,14 @@ typecheck: setup
 $(VENV)/.test-secret-key:
 	$(PY) -c 'import secrets; print(secrets.token_urlsafe(64))' > $@
 
+# Variables of the production profile left in the caller's shell must not leak into this run.
 test-embedded: setup messages
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u SECRET_KEY \
+		CUSTODY_PROFILE=embedded CUSTODY_EXPECT_PROFILE=embedded $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-production: setup messages $(VENV)/.test-secret-key
 	$(PRODUCTION_TEST_ENV) $(PY) manage.py check --deploy --fail-level WARNING
-	$(PRODUCTION_TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PRODUCTION_TEST_ENV) CUSTODY_EXPECT_PROFILE=production $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 smoke: setup messages
 	bash deploy/smoke.sh

@@ -9,6 +9,7 @@ session starts on loopback.
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 import threading
 import time
@@ -38,6 +39,14 @@ from tests.factories import (
 from tests.otp import ensure_totp_device
 
 PRODUCTION = settings.PRODUCTION
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # `make test-*` says which profile it means to run: a run that silently fell back to the
+    # other one (a variable lost on the way) must fail, not pass with the wrong services.
+    expected = os.environ.get("CUSTODY_EXPECT_PROFILE")
+    if expected and expected != settings.PROFILE:
+        raise pytest.UsageError(f"expected the {expected} profile, but settings loaded {settings.PROFILE}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
