@@ -5,6 +5,7 @@ Everything here is fictional. Areas add their own ``seed_<area>()`` and list it 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
 from accounts.models import User
+from cases import consent_services, mhpss, survivors
+from cases import services as case_services
+from cases.models import Case
 from teams import services as team_services
 from teams.models import Jurisdiction, Membership, Organisation, Role, Team
 
@@ -106,7 +110,97 @@ def seed_people() -> None:
             team_services.do_add_membership(user=user, team=team, role=person.role, by=None)
 
 
-SEEDERS: Final[list[Callable[[], None]]] = [seed_organisations, seed_people]
+DEMO_CASE: Final = "CAF-MINUSCA-0001"
+
+
+def seed_cases() -> None:
+    """A fictional case in the Central African Republic (MINUSCA) with a child survivor."""
+    if Case.objects.filter(reference=DEMO_CASE).exists():
+        return
+    lawyer = User.objects.get(username="demo-lawyer")
+    team = Team.objects.get(slug="bangui-litigation")
+    case = case_services.do_create_case(
+        reference=DEMO_CASE,
+        team=team,
+        user=lawyer,
+        extra_teams=[Team.objects.get(slug="bambari-field")],
+        mission="MINUSCA",
+        allegation_type="abuse",
+        child_involved=True,
+        incident_date=datetime.date(2024, 3, 14),
+        reported_on=datetime.date(2024, 4, 2),
+    )
+    case_services.do_add_status(case=case, status="un_investigation", on=datetime.date(2024, 6, 1), user=lawyer)
+    case_services.do_add_perpetrator(
+        case=case, contributing_country=TCC_COUNTRY, category="military", unit="Demo battalion 7", user=lawyer
+    )
+    case_services.do_add_avenue(
+        case=case, forum="Tribunal de grande instance de Bangui (demo)", jurisdiction=HOST_COUNTRY, user=lawyer
+    )
+    case_services.do_add_deadline(
+        case=case, description="Civil claim limitation (demo)", due_on=datetime.date(2027, 3, 14), user=lawyer
+    )
+    survivor = survivors.do_create_survivor(
+        case=case,
+        user=lawyer,
+        identity=survivors.IdentityData(
+            legal_name="Demo Person Alpha",
+            aliases=["Alpha"],
+            contacts=["+236 00 00 00 01 (demo)"],
+            address="Demo district, Bangui",
+            relatives=["Demo Guardian Beta"],
+            date_of_birth="2010-05-05",
+            places=["Demo village"],
+        ),
+        guardians=[("G1", "mother")],
+        age_band="12-17",
+        child_now=True,
+        preferred_language="fr",
+        safety_notes="Meet only at the partner clinic; never call the family phone.",
+    )
+    guardian = survivor.guardians.get(label="G1")
+    common = {
+        "user": lawyer,
+        "method": "thumbprint",
+        "language": "Sango",
+        "interpreter": "Demo interpreter",
+        "given_on": datetime.date(2024, 4, 2),
+        "given_by": "guardian",
+        "guardian": guardian,
+        "child_assent": "given",
+    }
+    consent_services.do_record_consent(survivor=survivor, action="store_evidence", decision="granted", **common)
+    consent_services.do_record_consent(
+        survivor=survivor,
+        action="proceedings",
+        target="Tribunal de grande instance de Bangui (demo)",
+        decision="conditional",
+        conditions="Only with the survivor's name withheld in public hearings.",
+        **common,
+    )
+    consent_services.do_record_consent(survivor=survivor, action="share_media", decision="refused", **common)
+    mhpss.do_write_note(
+        survivor=survivor,
+        body="Demo note: follow-up sessions planned; details are fictional.",
+        user=User.objects.get(username="demo-mhpss"),
+        safety_flag="Risk of re-traumatisation: interview only with MHPSS present",
+        no_contact_before=datetime.date(2026, 6, 1),
+    )
+    mhpss.do_record_interview(
+        survivor=survivor,
+        held_on=datetime.date(2024, 4, 2),
+        conducted_by=lawyer,
+        team=team,
+        purpose="First account",
+        mhpss_present=True,
+        user=lawyer,
+    )
+
+
+DEMO_SEAL: Final = "CAR-DEMO-SEAL-0001"
+
+
+SEEDERS: Final[list[Callable[[], None]]] = [seed_organisations, seed_people, seed_cases]
 
 
 def seed_all() -> None:
