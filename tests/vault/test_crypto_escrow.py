@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import gnupg
 import pytest
+from django.core.management import CommandError, call_command
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from vault import crypto
@@ -159,3 +161,36 @@ def test_recovered_stream_with_tampering_is_refused(escrow_on: Recovery) -> None
             binding="evidence:a",
             gnupg_home=escrow_on.recovery_home,
         )
+
+
+def test_recover_object_command(escrow_on: Recovery, tmp_path: Path) -> None:
+    content = os.urandom(2 * crypto.DEFAULT_SEGMENT_SIZE + 77)
+    data_key = crypto.new_data_key()
+    escrowed = crypto.escrow_data_key(data_key, scope="org:x", context="evidence:cmd")
+    assert escrowed is not None
+    encryptor = crypto.StreamEncryptor(data_key, binding="evidence:cmd")
+    (tmp_path / "object").write_bytes(encryptor.update(content) + encryptor.finalize())
+    (tmp_path / "escrow.gpg").write_bytes(escrowed)
+    arguments = [
+        "recover_object",
+        "--escrow", str(tmp_path / "escrow.gpg"),
+        "--object", str(tmp_path / "object"),
+        "--binding", "evidence:cmd",
+        "--gnupg-home", str(escrow_on.recovery_home),
+    ]  # fmt: skip
+    output = io.StringIO()
+    call_command(
+        *arguments, "--out", str(tmp_path / "plain"), "--sha256", hashlib.sha256(content).hexdigest(), stdout=output
+    )
+    assert (tmp_path / "plain").read_bytes() == content
+    assert hashlib.sha256(content).hexdigest() in output.getvalue()
+    assert stat.S_IMODE((tmp_path / "plain").stat().st_mode) == 0o600
+
+    with pytest.raises(CommandError, match="exists"):
+        call_command(*arguments, "--out", str(tmp_path / "plain"))
+    with pytest.raises(CommandError, match="SHA-256"):
+        call_command(*arguments, "--out", str(tmp_path / "other"), "--sha256", "00" * 32)
+    assert not (tmp_path / "other").exists()
+    with pytest.raises(CommandError, match="WrongBindingError"):
+        call_command(*arguments[:5], "--binding", "evidence:else", *arguments[7:], "--out", str(tmp_path / "x"))
+    assert not (tmp_path / "x").exists()
