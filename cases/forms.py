@@ -183,3 +183,11 @@ class InterviewForm(forms.Form):
     held_on = forms.DateField(label=_("Date"), widget=DATE)
     purpose = forms.CharField(label=_("Purpose"), max_length=300)
     mhpss_present = forms.BooleanField(label=_("An MHPSS expert was present"), required=False)
+
+
+class CustodianForm(forms.Form):
+    custodian: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("New identity custodian"), queryset=None)
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["custodian"].queryset = candidates  # type: ignore[attr-defined]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -118,3 +120,15 @@ def uses_under_consent(survivor: Survivor) -> list[Use]:
 
 def dependencies_of(survivor: Survivor) -> QuerySet[ConsentDependency]:
     return survivor.consent_dependencies.select_related("consent_record", "suspended_by").order_by("-created_at")
+
+
+def custodian_candidates(survivor: Survivor) -> QuerySet[Any]:
+    """People who could become identity custodians: lawyers, investigators and leads of the case's teams."""
+    roles = [Role.LAWYER, Role.INVESTIGATOR, Role.COALITION_LEAD]
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__team__cases=survivor.case, memberships__role__in=roles)
+        .exclude(pk__in=survivor.custodians.values("pk"))
+        .distinct()
+        .order_by("username")
+    )

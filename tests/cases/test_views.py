@@ -197,3 +197,17 @@ def test_receipt_pdf(cw: CaseWorld, login: Login) -> None:
 def test_writing_a_note_is_audited(cw: CaseWorld) -> None:
     do_write_note(survivor=cw.adult, body="x", user=cw.world.mhpss)
     assert AuditEvent.objects.filter(action=Action.MHPSS_NOTE_WRITTEN).exists()
+
+
+def test_identity_custodians(cw: CaseWorld, login: Login) -> None:
+    url = reverse("cases:custodians", args=[cw.adult.pk])
+    data = {"custodian": cw.world.investigator.pk}
+    for persona in (cw.world.investigator, cw.world.mhpss, cw.world.other_member, cw.world.outsider):
+        _denied(login(persona, another_client()), url, data)
+    assert not cw.adult.custodians.filter(pk=cw.world.investigator.pk).exists()
+    client = login(cw.world.member)
+    refused = client.post(url, {"custodian": cw.world.mhpss.pk})
+    assert refused.status_code == 200 and not cw.adult.custodians.filter(pk=cw.world.mhpss.pk).exists()
+    assert client.post(url, data).status_code == 302
+    assert cw.adult.custodians.filter(pk=cw.world.investigator.pk).exists()
+    assert AuditEvent.objects.filter(action=Action.IDENTITY_CUSTODIAN_ADDED).exists()

@@ -1,0 +1,439 @@
+"""Case pages. Every object comes through its access helper; every write through a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audit.actions import Action
+from audit.services import record
+from cases import mhpss, selectors, services
+from cases.access import case_target, get_case_for, get_note_for, get_survivor_for, survivor_ref
+from cases.consent import ConsentRefused, survivor_target
+from cases.consent_services import do_record_consent, do_withdraw_consent
+from cases.forms import (
+    AvenueForm,
+    CaseForm,
+    ConsentForm,
+    CustodianForm,
+    DeadlineForm,
+    InterviewForm,
+    NoteForm,
+    PerpetratorForm,
+    ReceiptForm,
+    RevealForm,
+    StatusForm,
+    SurvivorForm,
+    WithdrawForm,
+)
+from cases.models import Notification
+from cases.receipt import ReceiptContact, do_print_receipt
+from cases.survivors import (
+    IdentityData,
+    RevealRefused,
+    authorise_reveal,
+    do_add_custodian,
+    do_create_survivor,
+    do_reveal_identity,
+)
+from teams.access import acting_as, not_found, request_actor
+from teams.models import Team
+from teams.policy import Perm, TeamRef, decide
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _apply_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errs in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = selectors.cases_for(request)
+    return render(request, "cases/case_list.html", {"cases": [(c, selectors.current_status(c)) for c in cases]})
+
+
+def _creatable_teams(request: HttpRequest) -> Any:
+    actor = request_actor(request)
+    teams = Team.objects.filter(pk__in=[m.team_id for m in actor.memberships]).select_related("organisation")
+    return Team.objects.filter(
+        pk__in=[t.pk for t in teams if decide(actor, Perm.CASE_CREATE, TeamRef(t.pk, t.organisation_id))]
+    )
+
+
+@login_required
+@GET_POST
+def case_create(request: HttpRequest) -> HttpResponse:
+    teams = _creatable_teams(request)
+    if not teams.exists():
+        raise not_found(request, perm=Perm.CASE_CREATE, targets=[])
+    form = CaseForm(request.POST or None, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        team = data.pop("team")
+        decision = decide(request_actor(request), Perm.CASE_CREATE, TeamRef(team.pk, team.organisation_id))
+        try:
+            case = services.do_create_case(
+                reference=data.pop("reference"),
+                team=team,
+                user=request.user,
+                acting_as=acting_as(decision),
+                request=request,
+                **data,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            return redirect("cases:detail", case_id=case.pk)
+    return render(request, "cases/case_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case, decision = get_case_for(request, case_id)
+    actor = request_actor(request)
+    can_edit = bool(decide(actor, Perm.CASE_EDIT, case.as_ref()))
+    with transaction.atomic():
+        record(
+            action=Action.CASE_VIEWED,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            case_id=case.pk,
+            targets=[case_target(case.pk)],
+        )
+    context = {
+        "case": case,
+        "status": selectors.current_status(case),
+        "can_edit": can_edit,
+        "survivors": case.survivors.all(),
+        "forms": {
+            "status": StatusForm(),
+            "perpetrator": PerpetratorForm(),
+            "avenue": AvenueForm(),
+            "deadline": DeadlineForm(),
+        }
+        if can_edit
+        else {},
+    }
+    return render(request, "cases/case_detail.html", context)
+
+
+_CASE_PARTS: dict[str, tuple[type[Any], Any]] = {
+    "status": (StatusForm, services.do_add_status),
+    "perpetrator": (PerpetratorForm, services.do_add_perpetrator),
+    "avenue": (AvenueForm, services.do_add_avenue),
+    "deadline": (DeadlineForm, services.do_add_deadline),
+}
+
+
+@login_required
+@require_POST
+def case_add(request: HttpRequest, case_id: int, part: str) -> HttpResponse:
+    case, decision = get_case_for(request, case_id, Perm.CASE_EDIT)
+    if part not in _CASE_PARTS:
+        raise Http404
+    form_class, service = _CASE_PARTS[part]
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            service(case=case, user=request.user, acting_as=acting_as(decision), request=request, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("cases:detail", case_id=case.pk)
+    return render(request, "cases/case_part_form.html", {"case": case, "form": form, "part": part}, status=400)
+
+
+@login_required
+@GET_POST
+def survivor_create(request: HttpRequest, case_id: int) -> HttpResponse:
+    case, _decision = get_case_for(request, case_id, Perm.CASE_VIEW)
+    decision = decide(request_actor(request), Perm.SURVIVOR_CREATE, case.as_ref())
+    if not decision:
+        raise not_found(request, perm=Perm.SURVIVOR_CREATE, targets=[case_target(case.pk)], case_id=case.pk)
+    form = SurvivorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        identity = IdentityData.from_dict(form.identity())
+        guardian = data["guardian_relationship"].strip()
+        survivor = do_create_survivor(
+            case=case,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            identity=identity if identity.legal_name or any(form.identity().values()) else None,
+            guardians=[("G1", guardian)] if guardian else [],
+            age_band=data["age_band"],
+            child_at_incident=data["child_at_incident"],
+            child_now=data["child_now"],
+            preferred_language=data["preferred_language"],
+            safety_notes=data["safety_notes"],
+        )
+        return redirect("cases:survivor", survivor_id=survivor.pk)
+    return render(request, "cases/survivor_form.html", {"case": case, "form": form})
+
+
+@login_required
+@require_GET
+def survivor_detail(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    survivor, decision = get_survivor_for(request, survivor_id)
+    actor = request_actor(request)
+    ref = survivor_ref(survivor)
+    today = timezone.localdate()
+    with transaction.atomic():
+        record(
+            action=Action.SURVIVOR_VIEWED,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            case_id=survivor.case_id,
+            targets=[survivor_target(survivor.pk)],
+        )
+    context = {
+        "survivor": survivor,
+        "case": survivor.case,
+        "matrix": selectors.consent_matrix(survivor, today),
+        "uses": selectors.uses_under_consent(survivor),
+        "dependencies": selectors.dependencies_of(survivor),
+        "flags": mhpss.safety_flags(survivor),
+        "contact_block": mhpss.active_contact_block(survivor, today),
+        "interviews": survivor.interviews.select_related("conducted_by", "team"),
+        "can_edit": bool(decide(actor, Perm.CONSENT_RECORD, ref)),
+        "can_reveal": bool(decide(actor, Perm.IDENTITY_REVEAL, ref)),
+        "can_manage_custodians": bool(decide(actor, Perm.IDENTITY_MANAGE, ref)),
+        "can_write_notes": bool(decide(actor, Perm.MHPSS_NOTE_WRITE, ref)),
+        "withdraw_form": WithdrawForm(survivor=survivor),
+    }
+    return render(request, "cases/survivor_detail.html", context)
+
+
+@login_required
+@GET_POST
+def consent_record(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    survivor, decision = get_survivor_for(request, survivor_id, Perm.CONSENT_RECORD)
+    initial = {"language": survivor.get_preferred_language_display(), "given_on": timezone.localdate()}
+    if survivor.child_now:
+        initial["given_by"] = "guardian"
+    form = ConsentForm(request.POST or None, survivor=survivor, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_record_consent(
+                survivor=survivor,
+                user=request.user,
+                acting_as=acting_as(decision),
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Consent recorded."))
+            return redirect("cases:survivor", survivor_id=survivor.pk)
+    return render(request, "cases/consent_form.html", {"survivor": survivor, "form": form})
+
+
+@login_required
+@require_POST
+def consent_withdraw(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    survivor, decision = get_survivor_for(request, survivor_id, Perm.CONSENT_RECORD)
+    form = WithdrawForm(request.POST, survivor=survivor)
+    if form.is_valid():
+        try:
+            do_withdraw_consent(
+                survivor=survivor,
+                user=request.user,
+                acting_as=acting_as(decision),
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Withdrawal recorded; it applies at once."))
+            return redirect("cases:survivor", survivor_id=survivor.pk)
+    return render(request, "cases/withdraw_form.html", {"survivor": survivor, "form": form}, status=400)
+
+
+@login_required
+@GET_POST
+def receipt(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    survivor, decision = get_survivor_for(request, survivor_id, Perm.CONSENT_RECORD)
+    form = ReceiptForm(request.POST or None, initial={"language": survivor.preferred_language})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        membership = decision.acting_as
+        team = Team.objects.select_related("organisation").get(pk=membership.team_id) if membership else None
+        contact = ReceiptContact(
+            organisation=team.organisation.name if team else "",
+            team=team.name if team else "",
+            person=getattr(request.user, "display_name", "") or request.user.get_username(),
+            details=data["contact_details"],
+        )
+        try:
+            pdf = do_print_receipt(
+                survivor=survivor,
+                user=request.user,
+                contact=contact,
+                language=data["language"],
+                include_name_for_purpose=data["purpose"] if data["print_legal_name"] else "",
+                acting_as=acting_as(decision),
+                request=request,
+            )
+        except RevealRefused as refused:
+            form.add_error(None, refused.message)
+        else:
+            response = HttpResponse(pdf, content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="consent-receipt-{survivor.code}.pdf"'
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "cases/receipt_form.html", {"survivor": survivor, "form": form})
+
+
+@login_required
+@GET_POST
+def identity_reveal(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    survivor, decision = get_survivor_for(request, survivor_id, Perm.IDENTITY_REVEAL)
+    form = RevealForm(request.POST or None)
+    identity = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            authorisation = authorise_reveal(survivor=survivor, user=request.user, purpose=form.cleaned_data["purpose"])
+            identity = do_reveal_identity(
+                survivor=survivor,
+                authorisation=authorisation,
+                user=request.user,
+                acting_as=acting_as(decision),
+                request=request,
+            )
+        except RevealRefused as refused:
+            form.add_error(None, refused.message)
+    response = render(request, "cases/identity.html", {"survivor": survivor, "form": form, "identity": identity})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@GET_POST
+def notes(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    survivor, _decision = get_survivor_for(request, survivor_id)
+    actor = request_actor(request)
+    may_write = decide(actor, Perm.MHPSS_NOTE_WRITE, survivor_ref(survivor))
+    form = NoteForm(request.POST or None)
+    if request.method == "POST":
+        if not may_write:
+            raise not_found(request, perm=Perm.MHPSS_NOTE_WRITE, targets=[survivor_target(survivor.pk)])
+        if form.is_valid():
+            mhpss.do_write_note(
+                survivor=survivor,
+                user=request.user,
+                acting_as=acting_as(may_write),
+                request=request,
+                **form.cleaned_data,
+            )
+            messages.success(request, _("Note saved."))
+            return redirect("cases:notes", survivor_id=survivor.pk)
+    context = {
+        "survivor": survivor,
+        "flags": mhpss.safety_flags(survivor),
+        "notes": survivor.mhpss_notes.select_related("author"),
+        "may_write": bool(may_write),
+        "form": form if may_write else None,
+    }
+    return render(request, "cases/notes.html", context)
+
+
+@login_required
+@require_GET
+def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
+    note, decision = get_note_for(request, note_id)
+    assert decision.acting_as is not None
+    try:
+        body = mhpss.do_read_note(note=note, user=request.user, acting_as=acting_as(decision), request=request)  # type: ignore[arg-type]
+    except ConsentRefused as refused:
+        return render(request, "cases/refused.html", {"message": refused.message}, status=403)
+    response = render(request, "cases/note_detail.html", {"note": note, "body": body})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@GET_POST
+def interviews(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    survivor, _decision = get_survivor_for(request, survivor_id)
+    today = timezone.localdate()
+    may_record = decide(request_actor(request), Perm.INTERVIEW_RECORD, survivor_ref(survivor))
+    form = InterviewForm(request.POST or None, initial={"held_on": today})
+    if request.method == "POST":
+        if not may_record or may_record.acting_as is None:
+            raise not_found(request, perm=Perm.INTERVIEW_RECORD, targets=[survivor_target(survivor.pk)])
+        if form.is_valid():
+            team = Team.objects.get(pk=may_record.acting_as.team_id)
+            mhpss.do_record_interview(
+                survivor=survivor,
+                conducted_by=request.user,
+                team=team,
+                user=request.user,
+                acting_as=acting_as(may_record),
+                request=request,
+                **form.cleaned_data,
+            )
+            messages.success(request, _("Interview recorded."))
+            return redirect("cases:interviews", survivor_id=survivor.pk)
+    context = {
+        "survivor": survivor,
+        "interviews": survivor.interviews.select_related("conducted_by", "team"),
+        "recent": mhpss.recent_interviews(survivor, today),
+        "recent_days": mhpss.RECENT_INTERVIEW_DAYS,
+        "flags": mhpss.safety_flags(survivor),
+        "contact_block": mhpss.active_contact_block(survivor, today),
+        "form": form if may_record else None,
+    }
+    return render(request, "cases/interviews.html", context)
+
+
+@login_required
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    rows = Notification.objects.filter(user_id=int(request.user.pk or 0)).select_related("case")[:200]
+    return render(request, "cases/notifications.html", {"notifications": rows})
+
+
+@login_required
+@GET_POST
+def custodians(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    survivor, decision = get_survivor_for(request, survivor_id, Perm.IDENTITY_MANAGE)
+    candidates = selectors.custodian_candidates(survivor)
+    form = CustodianForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_add_custodian(
+                survivor=survivor,
+                custodian=form.cleaned_data["custodian"],
+                user=request.user,
+                acting_as=acting_as(decision),
+                request=request,
+            )
+        except RevealRefused as refused:
+            form.add_error("custodian", refused.message)
+        else:
+            messages.success(request, _("Custodian added."))
+            return redirect("cases:custodians", survivor_id=survivor.pk)
+    context = {"survivor": survivor, "custodians": survivor.custodians.order_by("username"), "form": form}
+    return render(request, "cases/custodians.html", context)
