@@ -229,7 +229,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
         results["gpg"].append(bench_gpg(path, work / f"gpg-{len(results['gpg'])}"))
     speed = {name: mib / min(times) for name, times in results.items()}
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
     )
     print(f"file: {mib:.0f} MiB of random bytes; best of {args.repeat}")
     for name in ("raw", "intake", "gpg"):
@@ -239,7 +240,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
     for mib_size in args.rss_mib:
         before, after = bench_rss(mib_size, work)
         print(
-            f"rss upload {mib_size:5d} MiB: peak {after} MiB (before the request {before} MiB, growth {after - before} MiB)"
+            f"rss upload {mib_size:5d} MiB: peak {after} MiB "
+            f"(before the request {before} MiB, growth {after - before} MiB)"
         )
 
 
