@@ -9,8 +9,8 @@ custody-noverify = the same without the verification pass (evidence.redaction.pd
 pymupdf        = page.search_for() on every literal form of the identifiers that the corpus contains,
                  add_redact_annot + apply_redactions, doc.scrub(), save(garbage=4, deflate=True).
 Leaks are counted by the same independent readers as the tests: poppler's pdftotext, pdfminer,
-and a byte scan of `qpdf --qdf --object-streams=disable` (each (file, reader) pair that still shows
-an identifier counts once).
+a byte scan of `qpdf --qdf --object-streams=disable`, and tesseract on every page rendered at 200 dpi
+(each (file, reader) pair that still shows an identifier counts once).
 """
 
 from __future__ import annotations
@@ -101,7 +101,18 @@ def leaks(path: Path) -> int:
     raw = qdf.read_bytes() if qdf.exists() else path.read_bytes()
     decoded = raw.decode("latin-1") + raw.decode("utf-16-be", "ignore") + raw[1:].decode("utf-16-be", "ignore")
     count += bool(leaked(decoded))
-    return count
+    return count + rendered_leaks(path)
+
+
+def rendered_leaks(path: Path) -> int:
+    """OCR of every rendered page: names left in pixels (scans, pasted pictures)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["pdftoppm", "-r", "200", "-png", str(path), f"{tmp}/p"], capture_output=True, check=False)
+        text = ""
+        for image in sorted(Path(tmp).glob("p*.png")):
+            ocr = subprocess.run(["tesseract", str(image), "stdout", "-l", "fra+eng"], capture_output=True, check=False)
+            text += ocr.stdout.decode("utf-8", "replace")
+    return int(bool(leaked(text)))
 
 
 def pages(data: bytes) -> int:

@@ -29,6 +29,7 @@ from .result import ManualReviewRequired, Outcome, RedactionError, Report
 from .rewrite import box_operators, rewrite_stream
 
 RASTER_DPI = 200
+MIN_IMAGE_AREA = 400.0  # square points (~1.4 cm²): smaller images cannot hold legible words at 200 dpi
 
 
 @dataclass
@@ -37,6 +38,7 @@ class _PagePlan:
     boxes: list[Box] = field(default_factory=list)
     rasterise: bool = False
     scan: bool = False
+    images: bool = False
 
 
 def redact_pdf(data: bytes, terms: Sequence[Term], policy: Policy) -> Outcome:
@@ -57,8 +59,15 @@ def redact_pdf(data: bytes, terms: Sequence[Term], policy: Policy) -> Outcome:
             if plan.boxes and not plan.rasterise:
                 page.contents_add(pdf.make_stream(box_operators(plan.boxes)), prepend=False)
         raster = [n for n, plan in enumerate(plans, 1) if plan.rasterise]
+        with_images = [n for n, plan in enumerate(plans, 1) if plan.images and not plan.rasterise]
+        text_in_images = _pages_with_identifiers_in_images(pdf, with_images, terms, policy)
         if raster:
             _rasterise(pdf, data, raster, plans, terms, policy, report)
+        if text_in_images:
+            interim = io.BytesIO()
+            pdf.save(interim)
+            kept_boxes = [_PagePlan() for _plan in plans]
+            _rasterise(pdf, interim.getvalue(), text_in_images, kept_boxes, terms, policy, report)
         prune_fonts(pdf)
         clean_document(pdf, terms, policy)
         out = io.BytesIO()
@@ -79,6 +88,7 @@ def _plan_page(content: PageContent, terms: Sequence[Term], policy: Policy, repo
         plan.boxes.extend(_line_boxes([content.glyphs[i] for i in glyphs]))
     visible = [g for g in content.glyphs if not g.invisible and (g.text or "").strip()]
     plan.scan = not visible and content.image_area > 0
+    plan.images = content.image_area >= MIN_IMAGE_AREA
     hidden_match = any(g.invisible for g in plan.removals) and content.image_area > 0
     plan.rasterise = content.unmappable or content.type3 or plan.scan or hidden_match
     if not plan.rasterise:
@@ -110,6 +120,31 @@ def _apply_removals(registry: Registry, plans: Sequence[_PagePlan]) -> None:
             by_stream[glyph.stream][(glyph.op, glyph.item, glyph.start)] = glyph
     for index, ref in enumerate(registry.streams):
         rewrite_stream(registry.pdf, ref, list(by_stream.get(index, {}).values()))
+
+
+def _pages_with_identifiers_in_images(
+    pdf: pikepdf.Pdf, pages: Sequence[int], terms: Sequence[Term], policy: Policy
+) -> list[int]:
+    """Pages (already stripped of matched text) whose images still show an identifier to OCR."""
+    if not pages:
+        return []
+    if not ocr.available():
+        raise ManualReviewRequired(
+            _("Pages %(pages)s contain images that need OCR and OCR is not available here.")
+            % {"pages": ", ".join(str(p) for p in pages)}
+        )
+    interim = io.BytesIO()
+    pdf.save(interim)
+    flagged: list[int] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "interim.pdf"
+        source.write_bytes(interim.getvalue())
+        for number in pages:
+            image_path = ocr.render_pdf_page(source, number, RASTER_DPI, Path(tmp))
+            matches, _covered = ocr.match_words(ocr.words(image_path), terms, policy)
+            if any(m.applied for m in matches):
+                flagged.append(number)
+    return flagged
 
 
 def _rasterise(

@@ -19,8 +19,10 @@ import pikepdf
 from pdfminer.high_level import extract_pages
 from pdfminer.layout import LTTextContainer
 
+from . import ocr
 from .content import Interpreter, Registry, page_text
 from .detection import Policy, Term, find_patterns, leak_categories, term_keys
+from .pdf import MIN_IMAGE_AREA, RASTER_DPI
 from .result import Leak
 
 TOOL_TIMEOUT = 300
@@ -43,18 +45,40 @@ class Checker:
 
 def verify_pdf(data: bytes, checker: Checker) -> list[Leak]:
     leaks: list[Leak] = []
+    image_pages: list[int] = []
     with pikepdf.open(io.BytesIO(data)) as pdf:
         registry = Registry(pdf)
         interpreter = Interpreter(registry)
         for number, page in enumerate(pdf.pages, 1):
-            text, _owners = page_text(interpreter.page(page).glyphs)
+            content = interpreter.page(page)
+            text, _owners = page_text(content.glyphs)
             leaks += checker.text(text, f"page {number} text (content streams)")
+            if content.image_area >= MIN_IMAGE_AREA:
+                image_pages.append(number)
         leaks += _metadata(pdf, checker)
         leaks += _object_strings(pdf, checker)
     leaks += _pdfminer(data, checker)
     leaks += _pdftotext(data, checker)
     leaks += _decompressed_bytes(data, checker)
+    leaks += _rendered_images(data, image_pages, checker)
     return _unique(leaks)
+
+
+def _rendered_images(data: bytes, pages: list[int], checker: Checker) -> list[Leak]:
+    """OCR of the rendered pages that show images: what a reader of the printed page would see."""
+    if not pages:
+        return []
+    if not ocr.available():
+        return [Leak("unverified", f"page {n} images (OCR not available)") for n in pages]
+    leaks: list[Leak] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "out.pdf"
+        source.write_bytes(data)
+        for number in pages:
+            image_path = ocr.render_pdf_page(source, number, RASTER_DPI, Path(tmp))
+            text, _owners = ocr.words_text(ocr.words(image_path))
+            leaks += checker.text(text, f"page {number} rendered (OCR)", patterns=False)
+    return leaks
 
 
 def _unique(leaks: list[Leak]) -> list[Leak]:

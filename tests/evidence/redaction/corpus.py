@@ -273,3 +273,26 @@ PRODUCERS: dict[str, tuple[Producer, str | None]] = {
     "annotations-form-outline-xmp-attachment": (rich_objects, None),
     "scanned": (scanned, "tesseract"),
 }
+
+
+def image_in_text_page(out: Path) -> Path:
+    """A typed page with a pasted picture of a document that shows the name (e.g. an ID card)."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    picture = Image.new("RGB", (1200, 260), "white")
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.truetype(str(DEJAVU), 64)
+    draw.text((30, 40), "CARTE: Aïcha Koné", fill="black", font=font)
+    draw.text((30, 150), "Bangui 2019", fill="black", font=font)
+    path = out / "image-in-text-page.pdf"
+    c = canvas.Canvas(str(path))
+    for i, line in enumerate(LINES[3:]):
+        c.drawString(60, 760 - 18 * i, line)
+    c.drawImage(ImageReader(picture), 60, 500, width=360, height=78)
+    c.showPage()
+    c.save()
+    return path
+
+
+PRODUCERS["image-in-text-page"] = (image_in_text_page, "tesseract")

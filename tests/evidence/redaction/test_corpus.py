@@ -22,6 +22,8 @@ IDENTIFIER_WORDS = {"aicha", "kone", "moussa", "boy", "rabe"}
 NAMES = sorted(PRODUCERS)
 # Pages that go through OCR: their original text is not (fully) extractable to compare with.
 RASTERISED = {"scanned", "no-unicode-font"}
+# Checked by OCR of the rendered output: text readers cannot see words inside images.
+IN_PIXELS = ["scanned", "image-in-text-page"]
 
 
 def fold(text: str) -> str:
@@ -57,8 +59,8 @@ def test_corpus_carries_identifiers_before_redaction(corpus: dict[str, Path]) ->
         raw = subprocess.run(
             ["qpdf", "--qdf", "--object-streams=disable", str(path), "-"], capture_output=True, check=False
         ).stdout
-        text = pdftotext(path) if name != "scanned" else ""
-        assert leaked(text) or leaked(raw.decode("latin-1")) or name == "scanned", name
+        in_pixels_only = name in ("scanned", "image-in-text-page")
+        assert in_pixels_only or leaked(pdftotext(path)) or leaked(raw.decode("latin-1")), name
     assert len(corpus) >= 8
 
 
@@ -153,3 +155,25 @@ def test_boxes_cover_the_removed_words(redacted: dict[str, Outcome], tmp_path: P
     with Image.open(tmp_path / "p.png") as image:
         dark = sum(1 for px in image.convert("L").get_flattened_data() if px < 20)
     assert dark > 500
+
+
+@pytest.mark.parametrize("name", IN_PIXELS)
+def test_no_identifier_visible_per_ocr_of_rendered_output(
+    name: str, redacted: dict[str, Outcome], tmp_path: Path
+) -> None:
+    path = _output(name, redacted, tmp_path)
+    subprocess.run(["pdftoppm", "-r", "200", "-png", str(path), str(tmp_path / "page")], check=True)
+    for image in sorted(tmp_path.glob("page*.png")):
+        text = subprocess.run(["tesseract", str(image), "stdout", "-l", "fra+eng"], capture_output=True, check=True)
+        assert leaked(text.stdout.decode()) == []
+
+
+def test_original_picture_shows_the_name_to_ocr(corpus: dict[str, Path], tmp_path: Path) -> None:
+    if "image-in-text-page" not in corpus:
+        pytest.skip("tesseract not installed")
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-png", str(corpus["image-in-text-page"]), str(tmp_path / "p")], check=True
+    )
+    image = next(tmp_path.glob("p*.png"))
+    text = subprocess.run(["tesseract", str(image), "stdout", "-l", "fra+eng"], capture_output=True, check=True)
+    assert leaked(text.stdout.decode()) == ["aichakone"]
