@@ -145,7 +145,7 @@ class DownloadView(APIView):
     def post(self, request: Request, item_id: int) -> Any:
         item, decision = get_item_for(request._request, item_id, Perm.EVIDENCE_DOWNLOAD)
         if item.is_original and not SudoPermission().has_permission(request, self):
-            self.permission_denied(request, message=SudoPermission.message, code=SudoPermission.code)
+            self.permission_denied(request, message=str(SudoPermission.message), code=SudoPermission.code)
         body = PurposeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         purpose = body.validated_data["purpose"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from typing import BinaryIO, cast
 
 from evidence import sealing, storage
 from evidence.models import EvidenceItem, KeyRole, WrappedDataKey
@@ -41,7 +42,9 @@ def _reason(exc: sealing.CryptoError) -> str:
     return type(exc).__name__
 
 
-def decrypt_object(*, alias: str, key: str, uid: uuid.UUID, data_key: sealing.DataKey) -> Iterator[bytes]:
+def decrypt_object(
+    *, alias: str, key: str, uid: uuid.UUID, data_key: sealing.DataKey
+) -> Generator[bytes, None, sealing.Digests | None]:
     """Verified plaintext of a stored object; the generator's return value is its digests."""
     decryptor = sealing.decryptor(data_key, uid)
     try:
@@ -112,7 +115,7 @@ def iter_range(item: EvidenceItem, start: int, end: int) -> Iterator[bytes]:
         raise IntegrityFailure("no stored object")
     try:
         handle = RangeFile(source.storage_location, source.object_key, source.object_size)
-        reader = sealing.segment_reader(data_key_for(source), source.uid, handle, source.object_size)
+        reader = sealing.segment_reader(data_key_for(source), source.uid, cast(BinaryIO, handle), source.object_size)
         if reader.plaintext_size != source.size:
             raise IntegrityFailure("object size differs")
         yield from reader.iter_range(start, end + 1)

@@ -88,7 +88,8 @@ def new_data_key(kek_scope: str, uid: uuid.UUID) -> DataKey:
 
 
 class StoredWrapping(Protocol):
-    wrapped: bytes | memoryview
+    @property
+    def wrapped(self) -> bytes | memoryview: ...
 
 
 def unwrap(rows: Iterable[StoredWrapping], uid: uuid.UUID) -> DataKey:

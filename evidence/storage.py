@@ -71,7 +71,7 @@ def writer(alias: str, key: str) -> Iterator[IO[bytes]]:
         handle.close()
     except BaseException as exc:
         _abort(storage, key, handle)
-        if isinstance(exc, OSError | transport_errors()):
+        if isinstance(exc, _store_errors()):
             raise StorageUnavailable(str(type(exc).__name__)) from exc
         raise
 
@@ -83,6 +83,10 @@ def transport_errors() -> tuple[type[BaseException], ...]:
     except ImportError:  # pragma: no cover - boto3 is a dependency of the production profile
         return ()
     return (BotoCoreError, ClientError)
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    return (OSError, *transport_errors())
 
 
 def _abort(storage: Storage, key: str, handle: Any) -> None:
@@ -104,7 +108,7 @@ def put(handle: IO[bytes], data: bytes) -> None:
     """Write to an object opened by ``writer``, reporting a store failure as StorageUnavailable."""
     try:
         handle.write(data)
-    except (OSError, *transport_errors()) as exc:
+    except _store_errors() as exc:
         raise StorageUnavailable(type(exc).__name__) from exc
 
 
@@ -112,7 +116,7 @@ def size(alias: str, key: str) -> int:
     storage = get(alias)
     try:
         return int(storage.size(key))
-    except (OSError, *transport_errors()) as exc:
+    except _store_errors() as exc:
         raise StorageUnavailable(type(exc).__name__) from exc
 
 
@@ -135,7 +139,7 @@ def read_range(alias: str, key: str, start: int, length: int) -> Iterator[bytes]
                     return
                 remaining -= len(chunk)
                 yield chunk
-    except (OSError, *transport_errors()) as exc:
+    except _store_errors() as exc:
         raise StorageUnavailable(type(exc).__name__) from exc
 
 

@@ -47,9 +47,10 @@ def content_response(
     size = item.size or 0
     wanted = parse_range(range_header, size) if range_header else None
     if range_header and wanted is None and _RANGE.match(range_header.strip()):
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        return refused
+    response: StreamingHttpResponse
     if wanted is None:
         response = StreamingHttpResponse(_guarded(retrieval.iter_content(item), on_failure), status=200)
         response["Content-Length"] = str(size)

@@ -14,7 +14,7 @@ import binascii
 import io
 import secrets
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import Any, BinaryIO, Final, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import User
 from audit.actions import Action
 from audit.services import record
 from evidence import sealing, services, storage
@@ -90,7 +91,7 @@ def collection(request: HttpRequest, case_id: int) -> HttpResponse:
     with transaction.atomic():
         upload = UploadSession(
             case=case,
-            created_by=request.user,
+            created_by=cast(User, request.user),
             length=length,
             storage_location=plan.alias,
             kek_scope=plan.kek_scope,
@@ -103,7 +104,7 @@ def collection(request: HttpRequest, case_id: int) -> HttpResponse:
         upload.save()
         record(
             action=Action.EVIDENCE_UPLOAD_STARTED,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             acting_as=acting_as(decision),
             request=request,
             case_id=case.pk,
@@ -150,7 +151,7 @@ def _terminate(request: HttpRequest, upload: UploadSession) -> None:
     with transaction.atomic():
         record(
             action=Action.EVIDENCE_UPLOAD_CANCELLED,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             request=request,
             case_id=upload.case_id,
             targets=[case_target(upload.case_id)],
@@ -216,7 +217,9 @@ def _encryptor_for(upload: UploadSession, data_key: sealing.DataKey) -> sealing.
     if upload.offset == 0:
         return sealing.encryptor(data_key, upload.item_uid)
     # Rebuilds the hash states by decrypting the stored parts: only after an interruption.
-    return sealing.resume_encryptor(data_key, upload.item_uid, PartsReader(upload.storage_location, upload.part_keys))
+    return sealing.resume_encryptor(
+        data_key, upload.item_uid, cast(BinaryIO, PartsReader(upload.storage_location, upload.part_keys))
+    )
 
 
 def _seal_part(

@@ -44,7 +44,7 @@ def item_list(request: HttpRequest, case_id: int) -> HttpResponse:
     with transaction.atomic():
         record(
             action=Action.EVIDENCE_LISTED,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             acting_as=acting_as(decision),
             request=request,
             case_id=case.pk,
@@ -126,7 +126,7 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     with transaction.atomic():
         record(
             action=Action.EVIDENCE_VIEWED,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             acting_as=acting_as(decision),
             request=request,
             case_id=item.case_id,
@@ -187,7 +187,7 @@ def _serve(
     with transaction.atomic():
         record(
             action=Action.EVIDENCE_DOWNLOADED,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             acting_as=acting_as(decision),
             request=request,
             purpose=purpose,
@@ -270,7 +270,7 @@ def integrity(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         record(
             action=Action.AUDIT_VIEWED,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             acting_as=acting_as(decision),
             request=request,
             details={"page": "evidence.integrity"},

@@ -28,7 +28,7 @@ def _evidence_key_dir() -> Iterator[Path]:
 
 @pytest.fixture
 def case(world: Any) -> Case:
-    return CaseFactory(reference="CAF-MINUSCA-0042", organisation=world.org_car, teams=[world.team_car])
+    return CaseFactory.create(reference="CAF-MINUSCA-0042", organisation=world.org_car, teams=[world.team_car])
 
 
 @pytest.fixture
