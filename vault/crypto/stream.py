@@ -245,7 +245,7 @@ class StreamEncryptor:
         self._aad = header.raw + self._binding
         self._size = header.segment_size
         # Two segment buffers, alternately filled: the hash thread may still read the one just sealed.
-        self._buffers: list[bytearray] = []
+        self._buffers: list[memoryview] = []
         self._fill = 0
         self._index = 0
         self._plain_total = 0
@@ -305,16 +305,18 @@ class StreamEncryptor:
         self._cipher_total += len(sealed)
         return sealed
 
-    def _buffer(self) -> bytearray:
+    def _buffer(self) -> memoryview:
+        # Writes go through a memoryview: assigning a memoryview to a bytearray slice would first
+        # copy it into a temporary bytearray (a fresh 1 MiB allocation per segment).
         if not self._buffers:
-            self._buffers.append(bytearray(self._size))
+            self._buffers.append(memoryview(bytearray(self._size)))
         return self._buffers[0]
 
     def _seal_buffer(self, *, last: bool) -> bytes:
-        sealed = self._emit(memoryview(self._buffer())[: self._fill], last=last)
+        sealed = self._emit(self._buffer()[: self._fill], last=last)
         self._fill = 0
         if len(self._buffers) == 1:
-            self._buffers.append(bytearray(self._size))
+            self._buffers.append(memoryview(bytearray(self._size)))
         self._buffers.reverse()
         return sealed
 
@@ -390,6 +392,7 @@ class StreamEncryptor:
         self._hashes.close()
         for buffer in self._buffers:
             buffer[:] = bytes(len(buffer))
+            buffer.release()
         self._buffers = []
         self._fill = 0
 
