@@ -9,6 +9,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +19,7 @@ from audit.actions import Action
 from audit.services import record
 from evidence import selectors, services
 from evidence.access import case_target, get_case_for, get_item_for, item_target
+from evidence.consent import ConsentRefused, require_use
 from evidence.integrity import do_record_integrity_failure
 from evidence.models import EvidenceItem
 from evidence.streaming import content_response
@@ -149,6 +151,12 @@ class DownloadView(APIView):
         body = PurposeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         purpose = body.validated_data["purpose"]
+        try:
+            consents = require_use(
+                item=item, user=_user(request), request=request._request, acting_as=acting_as(decision), purpose=purpose
+            )
+        except ConsentRefused as refused:
+            raise PermissionDenied(str(refused.message), code="consent_refused") from refused
         with transaction.atomic():
             record(
                 action=Action.EVIDENCE_DOWNLOADED,
@@ -156,9 +164,10 @@ class DownloadView(APIView):
                 acting_as=acting_as(decision),
                 request=request._request,
                 purpose=purpose,
+                consent_record_id=consents.first,
                 case_id=item.case_id,
-                targets=[item_target(item.pk)],
-                details={"channel": "api", "sha256": item.sha256},
+                targets=[item_target(item.pk), *consents.targets],
+                details={"channel": "api", "sha256": item.sha256, "consent_record_ids": consents.record_ids},
             )
 
         def on_failure(reason: str) -> None:

@@ -81,6 +81,10 @@ class EvidenceItem(models.Model):
     )
     derivative_kind = models.CharField(max_length=16, choices=DerivativeKind.choices, blank=True)
     duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates")
+    # Survivors this item concerns: viewing or downloading its content needs their consent.
+    survivors = models.ManyToManyField(
+        "cases.Survivor", related_name="evidence_items", blank=True, verbose_name=_("survivors concerned")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

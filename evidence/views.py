@@ -21,6 +21,7 @@ from audit.services import record
 from cases.models import Case
 from evidence import selectors, services
 from evidence.access import case_target, get_case_for, get_item_for, item_ref, item_target
+from evidence.consent import ConsentRefused, require_use
 from evidence.forms import CollectionForm, LegalHoldForm, PurposeForm, ReasonForm
 from evidence.integrity import do_record_integrity_failure
 from evidence.models import EvidenceItem
@@ -184,6 +185,12 @@ def _serve(
     request: HttpRequest, item: EvidenceItem, decision: Decision, *, purpose: str, attachment: bool
 ) -> HttpResponseBase:
     range_header = request.headers.get("Range", "")
+    try:
+        consents = require_use(
+            item=item, user=request.user, request=request, acting_as=acting_as(decision), purpose=purpose
+        )
+    except ConsentRefused as refused:
+        return HttpResponse(str(refused.message), status=403, content_type="text/plain; charset=utf-8")
     with transaction.atomic():
         record(
             action=Action.EVIDENCE_DOWNLOADED,
@@ -191,9 +198,15 @@ def _serve(
             acting_as=acting_as(decision),
             request=request,
             purpose=purpose,
+            consent_record_id=consents.first,
             case_id=item.case_id,
-            targets=[item_target(item.pk)],
-            details={"range": range_header[:64], "attachment": attachment, "sha256": item.sha256},
+            targets=[item_target(item.pk), *consents.targets],
+            details={
+                "range": range_header[:64],
+                "attachment": attachment,
+                "sha256": item.sha256,
+                "consent_record_ids": consents.record_ids,
+            },
         )
 
     def on_failure(reason: str) -> None:

@@ -148,3 +148,33 @@ def test_item_page_shows_hashes_and_history_not_the_file_name(world: Any, login:
     assert b"clip.bin" not in page.content
     assert AuditEvent.objects.filter(action="evidence.viewed", targets=[f"evidence.item:{obj.pk}"]).exists()
     assert login(world.other_member).get(reverse("evidence:item", args=[obj.pk])).status_code == 404
+
+
+def test_survivor_linked_item_needs_consent_to_download(world: Any, case: Any, login: Any, item: Any) -> None:
+    import datetime
+
+    from cases.consent_services import do_record_consent
+    from cases.models import ConsentAction, Decision
+    from cases.survivors import do_create_survivor
+
+    obj, content = item
+    survivor = do_create_survivor(case=case, user=world.member)
+    obj.survivors.add(survivor)
+    client = login(world.member, sudo=True)
+    refused = client.post(reverse("evidence:download", args=[obj.pk]), PURPOSE)
+    assert refused.status_code == 403
+    assert AuditEvent.objects.filter(action="consent.refused").exists()
+    assert not AuditEvent.objects.filter(action="evidence.downloaded").exists()
+    record = do_record_consent(
+        survivor=survivor,
+        action=ConsentAction.STORE_EVIDENCE,
+        decision=Decision.GRANTED,
+        method="written",
+        language="Sango",
+        given_on=datetime.date(2026, 1, 10),
+        user=world.member,
+    )
+    assert _download(client, obj) == content
+    event = AuditEvent.objects.get(action="evidence.downloaded")
+    assert event.consent_record_id == str(record.pk)
+    assert f"cases.survivor:{survivor.pk}" in event.targets
