@@ -13,3 +13,8 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 pg_isready -h 127.0.0.1 -p 5432
 redis-cli -h 127.0.0.1 -p 6379 ping
+# The test database URLs name the postgres role without a password (trust on loopback, as on the CI machine).
+if ! psql -h 127.0.0.1 -p 5432 -U postgres -Atc 'SELECT 1' >/dev/null 2>&1; then
+  echo "warning: PostgreSQL refuses 'postgres' on 127.0.0.1 without a password;" \
+    "pass TEST_DATABASE_URL=postgres://USER:PASSWORD@127.0.0.1:5432/custody to make" >&2
+fi
