@@ -413,6 +413,8 @@ if env.is_set("CUSTODY_LOG_FILE"):
 
 CUSTODY_SITE_NAME = env.str("CUSTODY_SITE_NAME", "Custody")
 CUSTODY_GNUPG_HOME = env.path("CUSTODY_GNUPG_HOME", VAR_DIR / "gnupg")
+        # pikepdf announces its logging bridge at INFO in every process that imports it.
+        "pikepdf": {"level": "WARNING"},
 # Optional passphrase of the audit checkpoint signing key (docs/audit.md, "Signing key").
 CUSTODY_AUDIT_KEY_PASSPHRASE = env.str("CUSTODY_AUDIT_KEY_PASSPHRASE", "") or None
 
