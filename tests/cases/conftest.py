@@ -23,12 +23,6 @@ class CaseWorld:
     guardian: Guardian
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    # Personas are created per test; Argon2 would make that the slowest part of this suite.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def cw(world: World) -> CaseWorld:
     case = CaseFactory(
