@@ -2,34 +2,29 @@
 
 The walk streams rows in sequence order in chunks over a plain cursor (no
 model instances) and rebuilds each event's canonical bytes with a
-specialised encoder that produces exactly ``chain.canonical_bytes`` output.
-Should the two ever disagree on a row, the row is re-hashed the reference way
-before anything is reported, so speed never causes a false alarm.
+specialised encoder (``audit.canonical_sql``). Should that ever disagree
+with ``chain.canonical_bytes`` on a row, the row is re-hashed the
+reference way before anything is reported, so speed never causes a false
+alarm.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from json.encoder import encode_basestring
-from typing import Any, Final
+from typing import Final
 
 from django.core.files.storage import storages
 from django.db import connections
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from audit import chain, checkpoints, signing
+from audit import canonical_sql, chain, checkpoints, signing
 from audit.models import AuditEvent, AuditTarget, Checkpoint
 
 CHUNK: Final = 20_000
-COLUMNS: Final = (
-    "seq, occurred_at, action, outcome, actor_id, actor_username, actor_team_id, actor_organisation_id, "
-    "actor_role, ip, user_agent, purpose, consent_record_id, case_id, targets, details, prev_hash, hash"
-)
 _dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -61,51 +56,11 @@ class Report:
         return self.finding is None
 
 
-def _int(value: int | None) -> str:
-    return "null" if value is None else str(int(value))
-
-
-def _time(value: Any) -> str:
-    if isinstance(value, str):
-        parsed = parse_datetime(value)
-        if parsed is None:
-            raise chain.CanonicalisationError("unreadable time")
-        value = parsed
-    if value.tzinfo is None:
-        # Both backends hand back UTC; SQLite's converter drops the zone.
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return chain.format_time(value)
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-def fast_canonical(row: Sequence[Any]) -> bytes:
-    """``chain.canonical_bytes(event_fields(...))`` for one raw row, keys written in sorted order."""
-    (seq, at, action, outcome, user, username, team, org, role, ip, ua, purpose, consent, case, targets, details) = row[
-        :16
-    ]
-    details = _json(details)
-    targets = _json(targets)
-    return (
-        f'{{"action":{encode_basestring(action)},"actor":{{"organisation":{_int(org)},'
-        f'"role":{encode_basestring(role)},"team":{_int(team)},"user":{_int(user)},'
-        f'"username":{encode_basestring(username)}}},"at":"{_time(at)}","case":{_int(case)},'
-        f'"consent":{encode_basestring(consent)},"details":{_dumps(details) if details else "{}"},'
-        f'"ip":{encode_basestring(ip)},"outcome":{encode_basestring(outcome)},'
-        f'"purpose":{encode_basestring(purpose)},"seq":{int(seq)},'
-        f'"targets":[{",".join(encode_basestring(t) for t in targets)}],'
-        f'"ua":{encode_basestring(ua)},"v":{chain.FORMAT_VERSION}}}'
-    ).encode()
-
-
-def rows(using: str = "default", chunk: int = CHUNK) -> Iterator[Sequence[Any]]:
-    """Every event as a raw row, in sequence order, a chunk at a time."""
-    table = AuditEvent._meta.db_table
-    sql = f"SELECT {COLUMNS} FROM {table} WHERE seq > %s ORDER BY seq LIMIT %s"  # noqa: S608 (constants only)
-    last = 0
+def rows(using: str = "default", chunk: int = CHUNK) -> Iterator[canonical_sql.Row]:
+    """Every event as a raw row (``canonical_sql.Row``), in sequence order, a chunk at a time."""
     connection = connections[using]
+    sql = canonical_sql.select_sql(connection.vendor, AuditEvent._meta.db_table)
+    last = 0
     while True:
         with connection.cursor() as cursor:
             cursor.execute(sql, [last, chunk])
@@ -145,6 +100,7 @@ def walk(report: Report, cps: dict[int, Checkpoint], using: str = "default") -> 
     expected_seq, prev = 1, chain.GENESIS_HASH
     target_count = 0
     sha256 = hashlib.sha256
+    encode = canonical_sql.canonical
     for row in rows(using):
         seq, prev_hash, stored = row[0], row[16], row[17]
         if seq != expected_seq:
@@ -158,7 +114,7 @@ def walk(report: Report, cps: dict[int, Checkpoint], using: str = "default") -> 
         if prev_hash != prev:
             report.finding = _link_finding(seq, prev, using)
             return target_count
-        computed = sha256(bytes.fromhex(prev_hash) + fast_canonical(row)).hexdigest()
+        computed = sha256(bytes.fromhex(prev_hash) + encode(row)).hexdigest()
         if computed != stored and _reference_hash(seq, using) != stored:
             report.finding = Finding(
                 Kind.EDITED, seq, _("Event #%(seq)s was edited: its content no longer matches its hash.") % {"seq": seq}
@@ -175,7 +131,7 @@ def walk(report: Report, cps: dict[int, Checkpoint], using: str = "default") -> 
                 )
                 return target_count
             report.checkpoints += 1
-        target_count += len(_json(row[14]))
+        target_count += row[18] or 0
         report.events += 1
         report.head_seq = seq
         expected_seq, prev = seq + 1, stored

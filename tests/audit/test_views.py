@@ -33,6 +33,11 @@ def case(world: World) -> Case:
     return case
 
 
+def _client() -> Client:
+    """Another browser, arriving over TLS like the default test client."""
+    return Client(headers={"X-Forwarded-Proto": "https"})
+
+
 def _cell(action: Action) -> str:
     return f"<td>{action.label}</td>"
 
@@ -100,25 +105,25 @@ def test_csv_export_is_audited_and_reverifiable(world: World, case: Case, login:
 
 def test_platform_log_for_auditors_and_operators_only(world: World, case: Case, login: Login) -> None:
     assert login(world.auditor).get(reverse("audit:events")).status_code == 200
-    assert login(world.admin, Client()).get(reverse("audit:events")).status_code == 200
+    assert login(world.admin, _client()).get(reverse("audit:events")).status_code == 200
     for persona in (world.lead, world.member, world.other_member, world.outsider):
-        assert login(persona, Client()).get(reverse("audit:events")).status_code == 404
-        assert login(persona, Client()).get(reverse("audit:export")).status_code == 404
+        assert login(persona, _client()).get(reverse("audit:events")).status_code == 404
+        assert login(persona, _client()).get(reverse("audit:export")).status_code == 404
 
 
 def test_person_trail(world: World, case: Case, login: Login) -> None:
     url = reverse("audit:person", args=[world.investigator.pk])
     response = login(world.lead).get(url)
     assert response.status_code == 200 and _cell(Action.CASE_VIEWED) in response.content.decode()
-    assert login(world.auditor, Client()).get(url).status_code == 200
+    assert login(world.auditor, _client()).get(url).status_code == 200
     # A foreign organisation's lead may not read the trail of someone outside it.
-    assert login(world.other_member, Client()).get(url).status_code == 404
-    assert login(world.member, Client()).get(url).status_code == 404
+    assert login(world.other_member, _client()).get(url).status_code == 404
+    assert login(world.member, _client()).get(url).status_code == 404
     assert (
-        login(world.outsider, Client()).get(reverse("audit:person-export", args=[world.investigator.pk])).status_code
+        login(world.outsider, _client()).get(reverse("audit:person-export", args=[world.investigator.pk])).status_code
         == 404
     )
-    export = login(world.lead, Client()).get(reverse("audit:person-export", args=[world.investigator.pk]))
+    export = login(world.lead, _client()).get(reverse("audit:person-export", args=[world.investigator.pk]))
     assert export.status_code == 200 and _last().action == Action.AUDIT_EXPORTED
 
 
@@ -133,5 +138,5 @@ def test_alert_banner_for_auditors_and_operators(world: World, login: Login) -> 
     raise_alert(kind=AUDIT_CHAIN, message="Event #3 was edited")
     dashboard = reverse("teams:dashboard")
     assert "Event #3 was edited" in login(world.auditor).get(dashboard).content.decode()
-    assert "Event #3 was edited" in login(world.admin, Client()).get(dashboard).content.decode()
-    assert "Event #3 was edited" not in login(world.member, Client()).get(dashboard).content.decode()
+    assert "Event #3 was edited" in login(world.admin, _client()).get(dashboard).content.decode()
+    assert "Event #3 was edited" not in login(world.member, _client()).get(dashboard).content.decode()
