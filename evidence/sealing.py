@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, Final, Protocol
 
-from vault.crypto import envelope, stream
+from django.conf import settings
+
+from vault.crypto import envelope, escrow, stream
 from vault.crypto.errors import CryptoError
 
 SEGMENT_SIZE: Final = stream.DEFAULT_SEGMENT_SIZE
@@ -81,10 +83,22 @@ def _wrapping(wrapped: bytes) -> Wrapping:
 
 
 def new_data_key(kek_scope: str, uid: uuid.UUID) -> DataKey:
-    """A fresh data key for one item, wrapped by the scope's current key-encryption key."""
+    """A fresh data key for one item, wrapped by the scope's current key-encryption key (and escrowed)."""
     secret = stream.new_data_key()
     wrapped = envelope.wrap_data_key(secret, scope=kek_scope, context=binding(uid))
-    return DataKey(secret=secret, wrapped=(_wrapping(wrapped),))
+    return with_escrow(DataKey(secret=secret, wrapped=(_wrapping(wrapped),)), kek_scope, uid)
+
+
+def with_escrow(data_key: DataKey, kek_scope: str, uid: uuid.UUID) -> DataKey:
+    """Add the copy for the coalition's recovery keys, when escrow is configured and not already there."""
+    if any(w.escrow for w in data_key.wrapped):
+        return data_key
+    message = escrow.escrow_data_key(data_key.secret, scope=kek_scope, context=binding(uid))
+    if message is None:
+        return data_key
+    fingerprints = ",".join(str(f)[-16:] for f in settings.CUSTODY_ESCROW_FINGERPRINTS)
+    copy = Wrapping(provider="gpg", kek_scope=kek_scope, kek_version=fingerprints[:128], wrapped=message, escrow=True)
+    return DataKey(secret=data_key.secret, wrapped=(*data_key.wrapped, copy))
 
 
 class StoredWrapping(Protocol):

@@ -331,5 +331,5 @@ def _compose(upload: UploadSession, data_key: sealing.DataKey, digests: sealing.
         ciphertext_sha256=digests.ciphertext_sha256,
         object_size=digests.ciphertext_size,
         head=base64.b64decode(head_text) if head_text else b"",
-        data_key=data_key,
+        data_key=sealing.with_escrow(data_key, upload.kek_scope, upload.item_uid),
     )

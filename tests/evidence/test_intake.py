@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from typing import Any
 
 import pytest
@@ -75,3 +76,36 @@ def test_upload_page_and_list(world: Any, case: Any, upload: Any, login: Any) ->
     assert b"CAF-MINUSCA-0042/E0001" in page.content
     assert b"statement.txt" not in page.content
     assert login(world.other_member).get(reverse("evidence:list", args=[case.pk])).status_code == 404
+
+
+def test_escrow_copy_of_the_data_key_is_stored_and_opens_offline(
+    world: Any, case: Any, upload: Any, settings: Any, tmp_path: Any
+) -> None:
+    import gnupg
+
+    from vault.crypto.escrow import recover_data_key
+
+    server, offline = tmp_path / "server", tmp_path / "offline"
+    server.mkdir(mode=0o700)
+    offline.mkdir(mode=0o700)
+    recovery = gnupg.GPG(gnupghome=str(offline))
+    params = recovery.gen_key_input(
+        key_type="EDDSA", key_curve="ed25519", subkey_type="ECDH", subkey_curve="cv25519",
+        name_real="Coalition recovery", name_email="recovery@coalition.test", expire_date=0, no_protection=True,
+    )  # fmt: skip
+    fingerprint = str(recovery.gen_key(params).fingerprint)
+    gnupg.GPG(gnupghome=str(server)).import_keys(recovery.export_keys([fingerprint]))
+    settings.CUSTODY_GNUPG_HOME = server
+    settings.CUSTODY_ESCROW_FINGERPRINTS = [fingerprint]
+    content = os.urandom(20_000)
+    item = EvidenceItem.objects.get(pk=upload(world.member, case, content).json()["id"])
+    escrowed = WrappedDataKey.objects.get(item=item, role=KeyRole.ESCROW)
+    data_key = recover_data_key(bytes(escrowed.wrapped), context=f"evidence.item:{item.uid}", gnupg_home=offline)
+    WrappedDataKey.objects.filter(item=item, role=KeyRole.PRIMARY).delete()  # the server's keys are lost
+    from vault.crypto.stream import StreamDecryptor
+
+    decryptor = StreamDecryptor(data_key, binding=f"evidence.item:{item.uid}")
+    plain = decryptor.update(stored_bytes(item)) + decryptor.finalize()
+    assert plain == content
+    for home in (server, offline):
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False)  # noqa: S603, S607
