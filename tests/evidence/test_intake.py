@@ -108,4 +108,4 @@ def test_escrow_copy_of_the_data_key_is_stored_and_opens_offline(
     plain = decryptor.update(stored_bytes(item)) + decryptor.finalize()
     assert plain == content
     for home in (server, offline):
-        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False)  # noqa: S603, S607
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False)
