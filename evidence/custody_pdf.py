@@ -227,20 +227,37 @@ def _checkpoint_block(report: dict[str, Any], s: dict[str, ParagraphStyle], widt
     ]
 
 
-def _footer(report: dict[str, Any]) -> Any:
+MARGIN: Final = 18 * mm
+
+
+def _canvas_with_footer(report: dict[str, Any]) -> type[Canvas]:
+    """A canvas that holds its pages until the end, so each footer can say "page N of M"."""
     text = _("Chain of custody report — %(item)s — as of audit event %(seq)s") % {
         "item": report["item"]["display_name"],
         "seq": report["as_of_seq"],
     }
 
-    def draw(canvas: Canvas, doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont(SANS, 7.5)
-        canvas.drawString(doc.leftMargin, 10 * mm, text)
-        canvas.drawRightString(A4[0] - doc.rightMargin, 10 * mm, _("Page %(n)s") % {"n": doc.page})
-        canvas.restoreState()
+    class FooterCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._held: list[dict[str, Any]] = []
 
-    return draw
+        def showPage(self) -> None:
+            self._held.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._held)
+            for state in self._held:
+                self.__dict__.update(state)
+                self.setFont(SANS, 7.5)
+                self.drawString(MARGIN, 10 * mm, text)
+                page = _("Page %(n)s of %(total)s") % {"n": self._pageNumber, "total": total}
+                self.drawRightString(A4[0] - MARGIN, 10 * mm, page)
+                super().showPage()
+            super().save()
+
+    return FooterCanvas
 
 
 def _story(report: dict[str, Any], width: float) -> list[Any]:
@@ -275,8 +292,8 @@ def render_pdf(report: dict[str, Any]) -> bytes:
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
         topMargin=16 * mm,
         bottomMargin=18 * mm,
         title=_("Chain of custody report"),
@@ -287,8 +304,7 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         producer="Custody",
         invariant=True,
     )
-    footer = _footer(report)
-    doc.build(_story(report, doc.width), onFirstPage=footer, onLaterPages=footer)
+    doc.build(_story(report, doc.width), canvasmaker=_canvas_with_footer(report))
     return _without_dates(buffer.getvalue())
 
 
