@@ -191,3 +191,11 @@ class CustodianForm(forms.Form):
     def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["custodian"].queryset = candidates  # type: ignore[attr-defined]
+
+
+class SurvivorUpdateForm(forms.Form):
+    age_band = forms.ChoiceField(label=_("Age band"), choices=AgeBand.choices)
+    child_at_incident = forms.BooleanField(label=_("A child at the time of the incident"), required=False)
+    child_now = forms.BooleanField(label=_("A child now"), required=False)
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=ReceiptLanguage.choices)
+    safety_notes = forms.CharField(label=_("Safety notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)

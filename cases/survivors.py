@@ -114,6 +114,39 @@ def do_create_survivor(
     return survivor
 
 
+SURVIVOR_FIELDS = ("age_band", "child_at_incident", "child_now", "preferred_language", "safety_notes")
+
+
+def do_update_survivor(
+    *,
+    survivor: Survivor,
+    user: UserLike,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> Survivor:
+    """Change the pseudonymous facts. A child who comes of age gives their own consent from then on."""
+    unknown = set(fields) - set(SURVIVOR_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown survivor fields: {sorted(unknown)}")
+    with transaction.atomic():
+        changed = sorted(name for name, value in fields.items() if getattr(survivor, name) != value)
+        for name, value in fields.items():
+            setattr(survivor, name, value)
+        survivor.full_clean()
+        survivor.save()
+        record(
+            action=Action.SURVIVOR_UPDATED,
+            user=user,
+            acting_as=acting_as,
+            request=request,
+            case_id=survivor.case_id,
+            targets=[survivor_target(survivor.pk)],
+            details={"changed": changed},
+        )
+    return survivor
+
+
 def do_seal_identity(
     *,
     survivor: Survivor,

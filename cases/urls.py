@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:case_id>/add/<slug:part>/", views.case_add, name="add"),
     path("<int:case_id>/survivors/new/", views.survivor_create, name="survivor_create"),
     path("survivors/<int:survivor_id>/", views.survivor_detail, name="survivor"),
+    path("survivors/<int:survivor_id>/edit/", views.survivor_edit, name="survivor_edit"),
     path("survivors/<int:survivor_id>/consent/", views.consent_record, name="consent"),
     path("survivors/<int:survivor_id>/consent/withdraw/", views.consent_withdraw, name="withdraw"),
     path("survivors/<int:survivor_id>/receipt/", views.receipt, name="receipt"),

@@ -33,6 +33,7 @@ from cases.forms import (
     RevealForm,
     StatusForm,
     SurvivorForm,
+    SurvivorUpdateForm,
     WithdrawForm,
 )
 from cases.models import Notification
@@ -44,6 +45,7 @@ from cases.survivors import (
     do_add_custodian,
     do_create_survivor,
     do_reveal_identity,
+    do_update_survivor,
 )
 from teams.access import acting_as, not_found, request_actor
 from teams.models import Team
@@ -437,3 +439,26 @@ def custodians(request: HttpRequest, survivor_id: int) -> HttpResponse:
             return redirect("cases:custodians", survivor_id=survivor.pk)
     context = {"survivor": survivor, "custodians": survivor.custodians.order_by("username"), "form": form}
     return render(request, "cases/custodians.html", context)
+
+
+@login_required
+@GET_POST
+def survivor_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    survivor, decision = get_survivor_for(request, survivor_id, Perm.SURVIVOR_EDIT)
+    initial = {name: getattr(survivor, name) for name in SurvivorUpdateForm.base_fields}
+    form = SurvivorUpdateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_update_survivor(
+                survivor=survivor,
+                user=request.user,
+                acting_as=acting_as(decision),
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("cases:survivor", survivor_id=survivor.pk)
+    return render(request, "cases/survivor_edit.html", {"survivor": survivor, "form": form})

@@ -211,3 +211,15 @@ def test_identity_custodians(cw: CaseWorld, login: Login) -> None:
     assert client.post(url, data).status_code == 302
     assert cw.adult.custodians.filter(pk=cw.world.investigator.pk).exists()
     assert AuditEvent.objects.filter(action=Action.IDENTITY_CUSTODIAN_ADDED).exists()
+
+
+def test_edit_a_survivor(cw: CaseWorld, login: Login) -> None:
+    url = reverse("cases:survivor_edit", args=[cw.child.pk])
+    data = {"age_band": "18-24", "child_at_incident": "on", "preferred_language": "en", "safety_notes": "Call first"}
+    for persona in (cw.world.other_member, cw.world.outsider, cw.world.mhpss, cw.world.auditor):
+        _denied(login(persona, another_client()), url, data)
+    assert login(cw.world.member).post(url, data).status_code == 302
+    cw.child.refresh_from_db()
+    assert not cw.child.child_now and cw.child.child_at_incident and cw.child.safety_notes == "Call first"
+    event = AuditEvent.objects.filter(action=Action.SURVIVOR_UPDATED).get()
+    assert event.details["changed"] == ["age_band", "child_now", "preferred_language", "safety_notes"]
