@@ -18,6 +18,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from vault import crypto
 from vault.crypto import AuthenticationError, KeyUnavailableError, WrongBindingError
+from vault.crypto.checks import check_escrow_keys
 
 PASSPHRASE = "correct horse battery staple for recovery"
 
@@ -194,3 +195,11 @@ def test_recover_object_command(escrow_on: Recovery, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="WrongBindingError"):
         call_command(*arguments[:5], "--binding", "evidence:else", *arguments[7:], "--out", str(tmp_path / "x"))
     assert not (tmp_path / "x").exists()
+
+
+def test_escrow_check_reports_missing_recovery_keys(escrow_on: Recovery, settings: SettingsWrapper) -> None:
+    assert check_escrow_keys() == []
+    settings.CUSTODY_ESCROW_FINGERPRINTS = [*escrow_on.fingerprints, "AB" * 20]
+    assert [message.id for message in check_escrow_keys()] == ["custody.crypto.E003"]
+    settings.CUSTODY_GNUPG_HOME = escrow_on.server_home / "missing"
+    assert [message.id for message in check_escrow_keys()] == ["custody.crypto.E002"]

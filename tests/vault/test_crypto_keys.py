@@ -22,6 +22,7 @@ from vault.crypto import (
     LocalKeyProvider,
     WrappedKey,
 )
+from vault.crypto.checks import check_key_directory, check_production_provider
 
 SCOPE = "org:host-counsel"
 
@@ -238,3 +239,21 @@ def test_field_key_shredding(key_dir: Path) -> None:
     crypto.destroy_local_scope("jur:CF")
     with pytest.raises(KeyUnavailableError):
         FieldKey.open(own.wrapped, context="survivor:7").decrypt(token, field="name")
+
+
+def test_key_directory_check(key_dir: Path, settings: SettingsWrapper) -> None:
+    assert check_key_directory() == []
+    crypto.wrap_data_key(crypto.new_data_key(), scope=SCOPE, context="evidence:a")
+    assert check_key_directory() == []
+    key_dir.chmod(0o750)
+    assert [message.id for message in check_key_directory()] == ["custody.crypto.E001"]
+    settings.CUSTODY_KEY_PROVIDER = "kms"
+    assert check_key_directory() == []
+
+
+def test_production_with_local_keys_is_warned(settings: SettingsWrapper) -> None:
+    settings.PRODUCTION = True
+    settings.CUSTODY_KEY_PROVIDER = "local"
+    assert [message.id for message in check_production_provider()] == ["custody.crypto.W001"]
+    settings.CUSTODY_KEY_PROVIDER = "kms"
+    assert check_production_provider() == []
