@@ -231,3 +231,9 @@ def test_logout_is_audited_and_forgets_the_session(world: World, login: Callable
 
 def test_logout_refuses_get(world: World, login: Callable[..., Client]) -> None:
     assert login(world.member).get(reverse("accounts:logout")).status_code == 405
+
+
+def test_sign_in_page_in_french(client: Client) -> None:
+    response = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="fr")
+    body = response.content.decode()
+    assert "Connexion" in body and "Nom d\u2019utilisateur" in body and "Mot de passe" in body

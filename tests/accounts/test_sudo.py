@@ -64,7 +64,10 @@ def test_sudo_mode_ends_after_its_timeout(world: World, login: Callable[..., Cli
 
 def test_post_without_sudo_changes_nothing_and_says_so(world: World, login: Callable[..., Client]) -> None:
     client = login(world.member)
-    response = client.post(reverse("accounts:recovery-codes"), HTTP_REFERER="https://testserver/accounts/settings/")
+    # A browser always sends Host; without it the test client's host would carry the port.
+    response = client.post(
+        reverse("accounts:recovery-codes"), HTTP_HOST="testserver", HTTP_REFERER="https://testserver/accounts/settings/"
+    )
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:sudo"))
     assert "next=%2Faccounts%2Fsettings%2F" in response["Location"]

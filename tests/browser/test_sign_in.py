@@ -59,3 +59,12 @@ def test_sign_out(page: Page, world: World) -> None:
     expect(page.get_by_text("You have signed out.")).to_be_visible()
     page.goto("/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_language_switcher_shows_the_french_interface(page: Page, world: World) -> None:
+    sign_in(page, world.member)
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("button", name="Change").click()
+    expect(page.get_by_role("heading", name="Vos équipes")).to_be_visible()
+    expect(page.get_by_role("link", name="Tableau de bord")).to_be_visible()
+    screenshot(page, "dashboard-fr")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -22,10 +23,15 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
+def demo(*args: str) -> str:
+    """Run a demo command; the production-profile test run is a throwaway installation, hence --force."""
+    return run(*args, *(["--force"] if settings.PRODUCTION else []))
+
+
 def test_seed_creates_every_role_in_both_countries_and_is_idempotent() -> None:
-    output = run("seed_demo")
+    output = demo("seed_demo")
     counts = (User.objects.count(), Membership.objects.count(), Team.objects.count(), AuditEvent.objects.count())
-    run("seed_demo")
+    demo("seed_demo")
     assert counts == (
         User.objects.count(),
         Membership.objects.count(),
@@ -40,9 +46,9 @@ def test_seed_creates_every_role_in_both_countries_and_is_idempotent() -> None:
 
 
 def test_demo_account_signs_in_with_the_printed_code(client: Client) -> None:
-    run("seed_demo")
+    demo("seed_demo")
     client.post(reverse("accounts:login"), {"username": "demo-lawyer", "password": seed.DEMO_PASSWORD})
-    code = run("demo_totp", "demo-lawyer").strip()
+    code = demo("demo_totp", "demo-lawyer").strip()
     assert len(code) == 6
     response = client.post(reverse("accounts:otp"), {"code": code})
     assert response["Location"] == reverse("teams:dashboard")
@@ -50,10 +56,10 @@ def test_demo_account_signs_in_with_the_printed_code(client: Client) -> None:
 
 
 def test_demo_totp_refuses_other_accounts() -> None:
-    run("seed_demo")
+    demo("seed_demo")
     User.objects.create_user(username="real-person", password="x" * 20)
     with pytest.raises(CommandError, match="not a demonstration account"):
-        run("demo_totp", "real-person")
+        demo("demo_totp", "real-person")
 
 
 @override_settings(PRODUCTION=True)
