@@ -9,7 +9,7 @@ import datetime
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -159,7 +159,7 @@ def seed_cases() -> None:
         safety_notes="Meet only at the partner clinic; never call the family phone.",
     )
     guardian = survivor.guardians.get(label="G1")
-    common = {
+    common: dict[str, Any] = {
         "user": lawyer,
         "method": "thumbprint",
         "language": "Sango",
