@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import struct
+import tracemalloc
 
 import pytest
 
@@ -399,3 +400,33 @@ def test_header_layout_is_as_documented(key: bytes) -> None:
     assert ciphertext[4] == 1
     assert struct.unpack(">I", ciphertext[5:9]) == (4096,)
     assert len(ciphertext) == HEADER_SIZE + TAG_SIZE
+
+
+def test_memory_stays_flat(key: bytes) -> None:
+    """32 MiB through the encryptor and decryptor: traced allocations stay at a few segments."""
+    chunk = os.urandom(256 << 10)
+    total = 32 << 20
+    tracemalloc.start()
+    try:
+        encryptor = StreamEncryptor(key, binding=BINDING)
+        sink = hashlib.sha256()
+        for _ in range(total // len(chunk)):
+            sink.update(encryptor.update(chunk))
+        sink.update(encryptor.finalize())
+        _, encrypt_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        ciphertext_digest = sink.hexdigest()
+
+        replay = StreamEncryptor(key, binding=BINDING)
+        decryptor = StreamDecryptor(key, binding=BINDING)
+        for _ in range(total // len(chunk)):
+            decryptor.update(replay.update(chunk))
+        decryptor.update(replay.finalize())
+        decryptor.finalize()
+        _, decrypt_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert encryptor.digests is not None and encryptor.digests.ciphertext_sha256 == ciphertext_digest
+    assert decryptor.digests is not None and decryptor.digests.plaintext_size == total
+    assert encrypt_peak < 6 * DEFAULT_SEGMENT_SIZE
+    assert decrypt_peak < 10 * DEFAULT_SEGMENT_SIZE
