@@ -203,3 +203,24 @@ def test_escrow_check_reports_missing_recovery_keys(escrow_on: Recovery, setting
     assert [message.id for message in check_escrow_keys()] == ["custody.crypto.E003"]
     settings.CUSTODY_GNUPG_HOME = escrow_on.server_home / "missing"
     assert [message.id for message in check_escrow_keys()] == ["custody.crypto.E002"]
+
+
+def test_field_key_escrow_survives_kek_loss(escrow_on: Recovery) -> None:
+    own = crypto.FieldKey.create(scope="jur:CF", context="survivor:7")
+    token = own.encrypt(b"Name", field="name")
+    escrowed = own.escrow()
+    assert escrowed is not None
+    crypto.destroy_local_scope("jur:CF")
+    with pytest.raises(KeyUnavailableError):
+        crypto.FieldKey.open(own.wrapped, context="survivor:7")
+    recovered = crypto.FieldKey.from_escrow(escrowed, context="survivor:7", gnupg_home=escrow_on.recovery_home)
+    assert recovered.decrypt(token, field="name") == b"Name"
+    with pytest.raises(WrongBindingError):
+        crypto.FieldKey.from_escrow(escrowed, context="survivor:8", gnupg_home=escrow_on.recovery_home)
+
+
+def test_field_key_escrow_off(settings: SettingsWrapper, tmp_path: Path) -> None:
+    settings.CUSTODY_KEY_DIR = tmp_path / "keys"
+    settings.CUSTODY_KEY_PROVIDER = "local"
+    settings.CUSTODY_ESCROW_FINGERPRINTS = []
+    assert crypto.FieldKey.create(scope="jur:CF", context="survivor:7").escrow() is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import struct
+from pathlib import Path
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
@@ -18,7 +19,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vault.crypto.envelope import rewrap, unwrap_data_key, wrap_data_key
 from vault.crypto.errors import AuthenticationError, ConfigurationError, FormatError
-from vault.crypto.keys import check_context
+from vault.crypto.escrow import escrow_data_key, recover_data_key
+from vault.crypto.keys import WrappedKey, check_context
 from vault.crypto.stream import new_data_key
 
 SEAL_VERSION: Final = 1
@@ -88,6 +90,7 @@ class FieldKey:
     """
 
     def __init__(self, data_key: bytes, *, wrapped: bytes, context: str) -> None:
+        self._data_key = data_key
         self._aead = AESGCM(data_key)
         self._context = check_context(context)
         self.wrapped = wrapped
@@ -102,6 +105,20 @@ class FieldKey:
     @classmethod
     def open(cls, wrapped: bytes, *, context: str) -> FieldKey:
         return cls(unwrap_data_key(wrapped, context=context), wrapped=wrapped, context=context)
+
+    def escrow(self) -> bytes | None:
+        """This key for the coalition's recovery keys (``escrow_data_key``), or None if escrow is off.
+        Store it beside ``wrapped``; shredding must delete both."""
+        scope = WrappedKey.from_bytes(self.wrapped).scope
+        return escrow_data_key(self._data_key, scope=scope, context=self.context)
+
+    @classmethod
+    def from_escrow(
+        cls, escrowed: bytes, *, context: str, gnupg_home: Path | str | None = None, passphrase: str | None = None
+    ) -> FieldKey:
+        """Recovery without the server's KEKs: open the key from its escrow message (offline)."""
+        data_key = recover_data_key(escrowed, context=context, gnupg_home=gnupg_home, passphrase=passphrase)
+        return cls(data_key, wrapped=b"", context=context)
 
     def _aad(self, field: str) -> bytes:
         if not field:
