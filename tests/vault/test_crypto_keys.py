@@ -163,6 +163,9 @@ def test_destroying_a_scope_shreds_its_keys(key_dir: Path) -> None:
         crypto.unwrap_data_key(wrapped, context="evidence:a")
     assert crypto.unwrap_data_key(other, context="evidence:b")
     assert crypto.destroy_local_scope("org:never-used") == 0
+    assert crypto.destroy_scope("jur:CF") == 1  # the configured provider: local here
+    with pytest.raises(KeyUnavailableError):
+        crypto.unwrap_data_key(other, context="evidence:b")
 
 
 def test_damaged_key_file_is_reported(key_dir: Path) -> None:

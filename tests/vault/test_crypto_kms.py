@@ -135,3 +135,20 @@ def test_sealed_values_and_streams_under_kms(kms: str, scope: str) -> None:
     stored = encryptor.update(b"x" * 3_000_000) + encryptor.finalize()
     opened = crypto.unwrap_data_key(wrapped, context="evidence:a")
     assert b"".join(crypto.iter_decrypt(opened, io.BytesIO(stored), binding="evidence:a")) == b"x" * 3_000_000
+
+
+def test_destroying_a_scope_disables_and_schedules_deletion(kms: str, scope: str) -> None:
+    wrapped = crypto.wrap_data_key(crypto.new_data_key(), scope=scope, context="evidence:a")
+    crypto.rotate_kek(scope)
+    survivor = f"org:kms-{secrets.token_hex(4)}"
+    crypto.wrap_data_key(crypto.new_data_key(), scope=survivor, context="evidence:b")
+    assert crypto.destroy_scope(scope) == 2
+    client = boto3.client("kms", endpoint_url=kms, region_name=django_settings.AWS_KMS_REGION_NAME)
+    first = crypto.describe_wrapped(wrapped).kek_id.rsplit("/", 1)[-1]
+    assert client.describe_key(KeyId=first)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    aliases = {alias["AliasName"] for alias in client.list_aliases()["Aliases"]}
+    assert alias_for(scope) not in aliases
+    assert alias_for(survivor) in aliases
+    # A later use of the scope gets a new key, never the destroyed ones.
+    again = crypto.wrap_data_key(crypto.new_data_key(), scope=scope, context="evidence:c")
+    assert crypto.describe_wrapped(again).kek_id != crypto.describe_wrapped(wrapped).kek_id

@@ -6,6 +6,7 @@ Public API (documented in docs/encryption.md). Import from ``vault.crypto``, not
 from vault.crypto.envelope import (
     describe_wrapped,
     destroy_local_scope,
+    destroy_scope,
     get_provider,
     needs_rewrap,
     rewrap,
@@ -77,6 +78,7 @@ __all__ = [
     "ciphertext_size",
     "describe_wrapped",
     "destroy_local_scope",
+    "destroy_scope",
     "escrow_data_key",
     "escrow_enabled",
     "get_provider",

@@ -90,6 +90,16 @@ def rotate_kek(scope: str, *, provider: str | None = None) -> KekRef:
     return get_provider(provider).rotate(check_scope(scope))
 
 
+def destroy_scope(scope: str, *, provider: str | None = None) -> int:
+    """Crypto-shred a whole scope with the configured (or named) provider: local KEK files are
+    destroyed at once; KMS keys are disabled at once and deleted after KMS's waiting period.
+    Returns the number of KEK versions affected."""
+    chosen = get_provider(provider)
+    if isinstance(chosen, LocalKeyProvider | KmsKeyProvider):
+        return chosen.destroy_scope(check_scope(scope))
+    raise ConfigurationError(f"The {chosen.name} provider cannot destroy a scope.")
+
+
 def destroy_local_scope(scope: str) -> int:
     """Destroy every local KEK version of ``scope`` (crypto-shredding a whole organisation or
     jurisdiction). Returns the number of versions destroyed."""

@@ -147,6 +147,33 @@ class KmsKeyProvider(KeyProvider):
             self._current[scope] = (time.monotonic(), ref)
         return ref
 
+    def _scope_keys(self, scope: str) -> list[str]:
+        """Ids of every key tagged with the scope, all versions (one ListResourceTags per key)."""
+        found: list[str] = []
+        for page in self._client.get_paginator("list_keys").paginate():
+            for key in page["Keys"]:
+                tags = self._call("list_resource_tags", KeyId=key["KeyId"]).get("Tags", [])
+                if {"TagKey": _SCOPE_TAG, "TagValue": scope} in tags:
+                    found.append(key["KeyId"])
+        return found
+
+    def destroy_scope(self, scope: str, *, pending_days: int = _DELETION_WINDOW_DAYS) -> int:
+        """Disable every KMS key of a scope at once and schedule its deletion (KMS waits 7 to 30 days,
+        during which ``CancelKeyDeletion`` can still undo it). Returns the number of keys."""
+        check_scope(scope)
+        keys = self._scope_keys(scope)
+        for key_id in keys:
+            self._call("disable_key", KeyId=key_id)
+            self._call("schedule_key_deletion", KeyId=key_id, PendingWindowInDays=pending_days)
+        try:
+            self._client.delete_alias(AliasName=alias_for(scope))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NotFoundException":
+                raise KeyUnavailableError("KMS delete_alias failed.") from error
+        with self._lock:
+            self._current.pop(scope, None)
+        return len(keys)
+
     @staticmethod
     def _context(scope: str, context: str) -> dict[str, str]:
         check_context(context)
