@@ -11,8 +11,10 @@ from typing import Final
 
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_otp import login as otp_login
 from django_otp.models import Device
@@ -43,6 +45,17 @@ def _user_target(user: User) -> Target:
 
 def remember_session(*, user: User, session_key: str) -> None:
     UserSession.objects.get_or_create(session_key=session_key, defaults={"user": user})
+    _prune_sessions(user)
+
+
+def _prune_sessions(user: User) -> None:
+    """Forget sessions that ended without a sign-out (expired, browser closed), when the database holds them."""
+    from django.conf import settings
+
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    UserSession.objects.filter(user=user).exclude(session_key__in=live).delete()
 
 
 def forget_session(*, session_key: str | None) -> None:

@@ -91,3 +91,16 @@ def test_session_records_follow_key_changes(world: World, login: Callable[..., C
     after = set(UserSession.objects.values_list("session_key", flat=True))
     assert len(after) == 1 and after != before
     assert client.get(reverse("teams:dashboard")).status_code == 200
+
+
+def test_sessions_that_ended_without_sign_out_are_forgotten_at_next_sign_in(
+    world: World, login: Callable[..., Client]
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    first = login(world.member)
+    stale = first.session.session_key
+    Session.objects.filter(session_key=stale).delete()
+    login(world.member, fresh_client())
+    assert not UserSession.objects.filter(session_key=stale).exists()
+    assert UserSession.objects.filter(user=world.member).count() == 1
