@@ -177,3 +177,11 @@ def test_schema_is_valid(world: Any, login: Any) -> None:
         response = login(world.member).get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/evidence/items/{item_id}/download/" in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweep_runs_on_a_real_worker(celery_live: Any, world: Any, case: Any, upload: Any) -> None:
+    upload(world.member, case, os.urandom(10_000))
+    result = verify_all.delay()
+    assert result.get(timeout=120) == {"checked": 1, "failed": 0}
+    assert AuditEvent.objects.filter(action="evidence.verified", outcome="allowed").exists()
