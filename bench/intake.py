@@ -19,6 +19,7 @@ import hashlib
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -237,6 +238,14 @@ def run(args: argparse.Namespace, work: Path) -> None:
         print(f"{name:7s} {speed[name]:8.0f} MiB/s")
     print(f"intake / raw = {speed['intake'] / speed['raw']:.0%} (target >= 60%)")
     print(f"intake / gpg = {speed['intake'] / speed['gpg']:.1f}x (target > 1)")
+    # The three run back to back in each round: on a shared machine the per-round ratio is steadier.
+    per_round = sorted(r / i for r, i in zip(results["raw"], results["intake"], strict=True))
+    per_round_gpg = sorted(g / i for g, i in zip(results["gpg"], results["intake"], strict=True))
+    print(
+        f"per round, median: intake / raw = {statistics.median(per_round):.0%}, "
+        f"intake / gpg = {statistics.median(per_round_gpg):.1f}x"
+    )
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for mib_size in args.rss_mib:
         before, after = bench_rss(mib_size, work)
         print(
