@@ -42,6 +42,7 @@ class Action(models.TextChoices):
     AUDIT_CHECKPOINT = "audit.checkpoint", _("Audit checkpoint signed")
     AUDIT_VERIFIED = "audit.verified", _("Audit chain verified")
     AUDIT_BROKEN = "audit.broken", _("Audit chain verification failed")
+    ALERT_RESOLVED = "audit.alert_resolved", _("Integrity alert resolved")
     # Cases, survivors, consent, MHPSS (cases app)
     CASE_CREATED = "case.created", _("Case created")
     CASE_UPDATED = "case.updated", _("Case updated")

@@ -26,10 +26,20 @@ class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
     update_or_create = _refuse
 
 
+class ActionField(models.CharField):
+    """The action column. Its choices (``Action``) grow with every capability; they stay out of
+    migrations so that adding an action never needs a schema change."""
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("choices", None)
+        return name, path, args, kwargs
+
+
 class AuditEvent(models.Model):
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
     occurred_at = models.DateTimeField(_("time (UTC)"), db_index=True)
-    action = models.CharField(_("action"), max_length=64, choices=Action.choices, db_index=True)
+    action = ActionField(_("action"), max_length=64, choices=Action.choices, db_index=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
     # Who acted is copied, not linked: the record must outlive and never follow later edits of accounts.
     actor_id = models.BigIntegerField(_("user id"), null=True, db_index=True)

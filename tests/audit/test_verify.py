@@ -204,3 +204,14 @@ def test_checkpoint_is_stored_signed_and_idempotent() -> None:
         assert handle.read() == first.statement.encode()
     assert '"tree_size":2' in first.statement and first.head_hash in first.statement
     assert '"format":"custody-checkpoint/1"' in first.statement
+
+
+def test_alerts_are_resolved_with_a_recorded_reason() -> None:
+    from audit.alerts import AUDIT_CHAIN, raise_alert
+
+    raise_alert(kind=AUDIT_CHAIN, message="Event #3 was edited")
+    assert raise_alert(kind=AUDIT_CHAIN, message="again").message == "Event #3 was edited"
+    call_command("resolve_alerts", AUDIT_CHAIN, by="operator", reason="restored from backup, see ticket 12")
+    assert not Alert.objects.filter(resolved_at__isnull=True).exists()
+    last = AuditEvent.objects.order_by("-seq").first()
+    assert last is not None and last.action == Action.ALERT_RESOLVED and last.details["resolved"] == 1
