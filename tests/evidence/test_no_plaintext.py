@@ -7,11 +7,13 @@ then scans every byte it left behind.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -107,3 +109,70 @@ def test_marker_is_nowhere_at_rest(tmp_path: Path) -> None:
         data = path.read_bytes()
         assert marker.encode() not in data, f"marker found in {path.relative_to(tmp_path)}"
         assert marker.encode("utf-16-le") not in data, f"marker (UTF-16) found in {path.relative_to(tmp_path)}"
+
+
+@pytest.mark.production_only
+@pytest.mark.django_db(transaction=True)
+def test_marker_is_nowhere_in_postgres_s3_temp_or_logs(
+    world: Any, case: Any, login: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import base64
+
+    import boto3
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.test.utils import override_settings
+    from django.urls import reverse
+
+    from evidence.models import EvidenceItem
+    from evidence.retrieval import iter_content
+
+    caplog.set_level(logging.DEBUG)
+    marker = "MARKER-" + secrets.token_hex(12)
+    body = (b"statement " + marker.encode() + b" ") * 400_000
+    name = f"{marker}.txt"
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    client = login(world.member)
+    with override_settings(FILE_UPLOAD_TEMP_DIR=str(spool)):
+        form = {"sensitivity": "high", "file": SimpleUploadedFile(name, body)}
+        assert client.post(reverse("evidence:upload", args=[case.pk]), form).status_code == 302
+        tus = {"Tus-Resumable": "1.0.0"}
+        meta = "filename " + base64.b64encode(name.encode()).decode()
+        created = client.post(
+            reverse("evidence:tus", args=[case.pk]),
+            headers={**tus, "Upload-Length": str(len(body) + 1), "Upload-Metadata": meta},
+        )
+        url = created["Location"]
+        octets = "application/offset+octet-stream"
+        first = client.generic("PATCH", url, body[: len(body) // 2], content_type=octets,
+                               headers={**tus, "Upload-Offset": "0"})  # fmt: skip
+        offset = int(first["Upload-Offset"])
+        rest = (body + b"!")[offset:]
+        done = client.generic("PATCH", url, rest, content_type=octets, headers={**tus, "Upload-Offset": str(offset)})
+        assert done.status_code == 204
+    items = list(EvidenceItem.objects.order_by("pk"))
+    assert len(items) == 2
+    assert marker.encode() in b"".join(iter_content(items[0])), "the marker must come back when decrypted"
+
+    db = connection.settings_dict
+    dump = subprocess.run(
+        ["pg_dump", "-h", str(db["HOST"] or "127.0.0.1"), "-p", str(db["PORT"] or 5432), "-U", str(db["USER"]),
+         "--no-owner", str(db["NAME"])],
+        capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert b"evidence_evidenceitem" in dump.stdout
+    assert marker.encode() not in dump.stdout, "marker found in the PostgreSQL dump"
+
+    options = settings.STORAGES["evidence"]["OPTIONS"]
+    s3 = boto3.client("s3", endpoint_url=options["endpoint_url"], region_name=settings.AWS_S3_REGION_NAME)
+    listed = s3.list_objects_v2(Bucket=options["bucket_name"])
+    keys = [o["Key"] for o in listed.get("Contents", [])]
+    assert any(key == items[0].object_key for key in keys)
+    for key in keys:
+        data = s3.get_object(Bucket=options["bucket_name"], Key=key)["Body"].read()
+        assert marker.encode() not in data, f"marker found in object {key}"
+        assert marker.encode() not in key.encode()
+    for path in spool.rglob("*"):
+        assert not path.is_file() or marker.encode() not in path.read_bytes()
+    assert marker not in caplog.text
