@@ -265,31 +265,56 @@ class ShredRefused(Exception):
 def do_shred(
     *, item: EvidenceItem, reason: str, user: Any, acting_as: ActingAs | None, request: HttpRequest | None
 ) -> EvidenceItem:
-    """Destroy an item's wrapped keys and stored object; keep its row and its audit trail."""
+    """Destroy an item's wrapped keys and stored object; keep its row and its audit trail.
+
+    The duplicates of an item share its content, so they are shredded with it (and a legal hold on
+    any of them refuses the whole). Shredding a duplicate alone leaves the content with its original.
+    """
     with transaction.atomic():
         locked = EvidenceItem.objects.select_for_update().get(pk=item.pk)
-        if locked.legal_hold:
+        copies = list(
+            EvidenceItem.objects.select_for_update().filter(duplicate_of=locked).exclude(state=State.SHREDDED)
+        )
+        if locked.legal_hold or any(copy.legal_hold for copy in copies):
             raise ShredRefused("legal hold")
         if locked.state == State.SHREDDED:
             raise ShredRefused("already shredded")
         alias, key = locked.storage_location, locked.object_key
-        deleted, _rows = WrappedDataKey.objects.filter(item=locked).delete()
-        locked.state = State.SHREDDED
-        locked.shredded_at = timezone.now()
-        locked.sealed_original_name = b""
-        locked.save(update_fields=["state", "shredded_at", "sealed_original_name"])
-        record(
-            action=Action.EVIDENCE_SHREDDED,
-            user=user,
-            acting_as=acting_as,
-            request=request,
-            case_id=locked.case_id,
-            targets=[item_target(locked.pk)],
-            details={"reason": reason, "keys_destroyed": deleted, "sha256": locked.sha256},
-        )
+        for target in [locked, *copies]:
+            _shred_row(target, reason=reason, user=user, acting_as=acting_as, request=request, with_item=locked)
         if key:
             transaction.on_commit(lambda: storage.delete(alias, key))
     return locked
+
+
+def _shred_row(
+    row: EvidenceItem,
+    *,
+    reason: str,
+    user: Any,
+    acting_as: ActingAs | None,
+    request: HttpRequest | None,
+    with_item: EvidenceItem,
+) -> None:
+    deleted, _rows = WrappedDataKey.objects.filter(item=row).delete()
+    row.state = State.SHREDDED
+    row.shredded_at = timezone.now()
+    row.sealed_original_name = b""
+    row.save(update_fields=["state", "shredded_at", "sealed_original_name"])
+    details: dict[str, Any] = {"reason": reason, "keys_destroyed": deleted, "sha256": row.sha256}
+    if row.pk != with_item.pk:
+        details["shredded_with"] = with_item.pk
+    elif row.duplicate_of_id is not None:
+        details["content_kept_by"] = row.duplicate_of_id
+    record(
+        action=Action.EVIDENCE_SHREDDED,
+        user=user,
+        acting_as=acting_as,
+        request=request,
+        case_id=row.case_id,
+        targets=[item_target(row.pk)],
+        details=details,
+    )
 
 
 # --- Key rotation ----------------------------------------------------------------------------

@@ -185,3 +185,23 @@ def test_sweep_runs_on_a_real_worker(celery_live: Any, world: Any, case: Any, up
     result = verify_all.delay()
     assert result.get(timeout=120) == {"checked": 1, "failed": 0}
     assert AuditEvent.objects.filter(action="evidence.verified", outcome="allowed").exists()
+
+
+def test_shredding_an_original_shreds_its_duplicates(
+    world: Any, case: Any, upload: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from evidence.services import ShredRefused, do_shred
+
+    content = os.urandom(30_000)
+    first = EvidenceItem.objects.get(pk=upload(world.member, case, content).json()["id"])
+    second = EvidenceItem.objects.get(pk=upload(world.investigator, case, content).json()["id"])
+    EvidenceItem.objects.filter(pk=second.pk).update(legal_hold=True)
+    with pytest.raises(ShredRefused):
+        do_shred(item=first, reason="erasure request", user=world.lead, acting_as=None, request=None)
+    EvidenceItem.objects.filter(pk=second.pk).update(legal_hold=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_shred(item=first, reason="erasure request", user=world.lead, acting_as=None, request=None)
+    second.refresh_from_db()
+    assert second.state == State.SHREDDED
+    assert not WrappedDataKey.objects.filter(item__in=[first, second]).exists()
+    assert not storage.exists(first.storage_location, first.object_key)
