@@ -9,6 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.conf import settings
+
+# Each case loads the settings in a fresh process with its own environment, whatever profile
+# this run uses: running them in one of the two test runs is enough.
+pytestmark = pytest.mark.skipif(settings.PRODUCTION, reason="profile-independent; runs in the embedded run")
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "deploy" / "env.example"
 # env.<reader>("NAME" ...) and the bucket helper _s3("NAME"); calls may wrap onto the next line.
