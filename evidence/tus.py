@@ -21,6 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -32,11 +33,17 @@ from evidence.access import case_target, get_case_for
 from evidence.forms import CollectionForm
 from evidence.intake import HEAD_BYTES, Sealed
 from evidence.models import UploadSession
+from evidence.uploads import do_cancel_upload, expires_at
 from teams.access import acting_as, not_found
 from teams.policy import Perm
 
 TUS_VERSION: Final = "1.0.0"
 READ_SIZE: Final = 1024 * 1024
+
+
+def _expires(response: HttpResponse, upload: UploadSession) -> HttpResponse:
+    response["Upload-Expires"] = http_date(expires_at(upload).timestamp())
+    return response
 
 
 def _tus(response: HttpResponse) -> HttpResponse:
@@ -71,7 +78,7 @@ def collection(request: HttpRequest, case_id: int) -> HttpResponse:
     if request.method == "OPTIONS":
         response = _tus(HttpResponse(status=204))
         response["Tus-Version"] = TUS_VERSION
-        response["Tus-Extension"] = "creation,termination"
+        response["Tus-Extension"] = "creation,termination,expiration"
         response["Tus-Max-Size"] = str(max_size())
         return response
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
@@ -114,7 +121,7 @@ def collection(request: HttpRequest, case_id: int) -> HttpResponse:
     response = _tus(HttpResponse(status=201))
     response["Location"] = reverse("evidence:tus_resource", args=[upload.pk])
     response["Upload-Offset"] = "0"
-    return response
+    return _expires(response, upload)
 
 
 def _get_upload(request: HttpRequest, upload_id: Any) -> UploadSession:
@@ -138,26 +145,11 @@ def resource(request: HttpRequest, upload_id: Any) -> HttpResponse:
         response = _tus(HttpResponse(status=200))
         response["Upload-Offset"] = str(upload.offset)
         response["Upload-Length"] = str(upload.length)
-        return response
+        return _expires(response, upload)
     if request.method == "DELETE":
-        _terminate(request, upload)
+        do_cancel_upload(upload=upload, user=request.user, request=request)
         return _tus(HttpResponse(status=204))
     return _patch(request, upload)
-
-
-def _terminate(request: HttpRequest, upload: UploadSession) -> None:
-    for key in upload.part_keys:
-        storage.delete(upload.storage_location, key)
-    with transaction.atomic():
-        record(
-            action=Action.EVIDENCE_UPLOAD_CANCELLED,
-            user=request.user,
-            request=request,
-            case_id=upload.case_id,
-            targets=[case_target(upload.case_id)],
-            details={"upload": str(upload.pk)},
-        )
-        upload.delete()
 
 
 def _patch(request: HttpRequest, upload: UploadSession) -> HttpResponse:
@@ -182,7 +174,8 @@ def _patch(request: HttpRequest, upload: UploadSession) -> HttpResponse:
         return _complete(request, upload, data_key, digests)
     response = _tus(HttpResponse(status=204))
     response["Upload-Offset"] = str(new_offset)
-    return response
+    upload.refresh_from_db(fields=["updated_at"])
+    return _expires(response, upload)
 
 
 class _Wrapped:

@@ -47,7 +47,7 @@ def test_options_advertises_the_extensions(world: Any, case: Any, login: Any) ->
     response = login(world.member).options(reverse("evidence:tus", args=[case.pk]))
     assert response.status_code == 204
     assert response["Tus-Version"] == "1.0.0"
-    assert set(response["Tus-Extension"].split(",")) == {"creation", "termination"}
+    assert set(response["Tus-Extension"].split(",")) == {"creation", "termination", "expiration"}
 
 
 def test_interrupted_upload_resumes_from_the_last_segment_and_hashes_the_same(
@@ -105,3 +105,24 @@ def test_others_cannot_start_or_continue_an_upload(world: Any, case: Any, login:
     assert created.status_code == 404
     assert _patch(client, url, 0, b"x" * 100).status_code == 404
     assert client.head(url, headers=TUS).status_code == 404
+
+
+def test_unfinished_uploads_expire_and_are_purged(world: Any, case: Any, login: Any) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from evidence.tasks import purge_stale_uploads
+
+    client = login(world.member)
+    url = _create(client, case, 3 * SEGMENT_SIZE)
+    response = _patch(client, url, 0, os.urandom(SEGMENT_SIZE + 10))
+    assert "Upload-Expires" in response
+    upload = UploadSession.objects.get()
+    keys = list(upload.part_keys)
+    assert purge_stale_uploads.apply().get() == 0
+    UploadSession.objects.filter(pk=upload.pk).update(updated_at=timezone.now() - datetime.timedelta(days=8))
+    assert purge_stale_uploads.apply().get() == 1
+    assert not UploadSession.objects.exists()
+    assert not any(storage.exists(upload.storage_location, k) for k in keys)
+    assert AuditEvent.objects.filter(action="evidence.upload_cancelled", details__reason="expired").exists()
