@@ -14,7 +14,17 @@ from audit.actions import Action
 from audit.models import AuditEvent
 from cases.consent_services import do_record_consent
 from cases.mhpss import do_write_note
-from cases.models import Case, ConsentRecord, Interview, LimitationDeadline, MhpssNote, StatusEntry, Survivor
+from cases.models import (
+    AllegedPerpetrator,
+    Case,
+    ConsentRecord,
+    Interview,
+    LegalAvenue,
+    LimitationDeadline,
+    MhpssNote,
+    StatusEntry,
+    Survivor,
+)
 from cases.survivors import IdentityData, do_create_survivor
 from tests.cases.conftest import CaseWorld, another_client, consent_kwargs
 
@@ -70,6 +80,16 @@ def test_create_a_case(cw: CaseWorld, login: Login) -> None:
             "deadline",
             {"description": "Civil claim prescription", "due_on": "2027-01-01", "remind_days_before": 60},
             LimitationDeadline,
+        ),
+        (
+            "perpetrator",
+            {"contributing_country": "BD", "category": "military", "unit": "Demo unit"},
+            AllegedPerpetrator,
+        ),
+        (
+            "avenue",
+            {"forum": "Cour pénale spéciale", "jurisdiction": "CF", "description": "Criminal complaint"},
+            LegalAvenue,
         ),
     ],
 )
