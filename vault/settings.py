@@ -399,6 +399,8 @@ LOGGING: dict[str, Any] = {
         # Django's request logger prints the request repr on errors; keep the line, drop the detail.
         "django.request": {"level": "ERROR"},
         "django.security": {"level": "WARNING"},
+        # pikepdf announces its logging bridge at INFO in every process that imports it.
+        "pikepdf": {"level": "WARNING"},
     },
 }
 if env.is_set("CUSTODY_LOG_FILE"):
@@ -413,8 +415,6 @@ if env.is_set("CUSTODY_LOG_FILE"):
 
 CUSTODY_SITE_NAME = env.str("CUSTODY_SITE_NAME", "Custody")
 CUSTODY_GNUPG_HOME = env.path("CUSTODY_GNUPG_HOME", VAR_DIR / "gnupg")
-        # pikepdf announces its logging bridge at INFO in every process that imports it.
-        "pikepdf": {"level": "WARNING"},
 # Optional passphrase of the audit checkpoint signing key (docs/audit.md, "Signing key").
 CUSTODY_AUDIT_KEY_PASSPHRASE = env.str("CUSTODY_AUDIT_KEY_PASSPHRASE", "") or None
 
