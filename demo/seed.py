@@ -19,6 +19,7 @@ from accounts.models import User
 from cases import consent_services, mhpss, survivors
 from cases import services as case_services
 from cases.models import Case
+from evidence import custody_services
 from teams import services as team_services
 from teams.models import Jurisdiction, Membership, Organisation, Role, Team
 
@@ -200,7 +201,48 @@ def seed_cases() -> None:
 DEMO_SEAL: Final = "CAR-DEMO-SEAL-0001"
 
 
-SEEDERS: Final[list[Callable[[], None]]] = [seed_organisations, seed_people, seed_cases]
+def seed_custody() -> None:
+    """A physical item of the demo case, collected in Bambari and handed over (and re-sealed) in Bangui."""
+    case = Case.objects.get(reference=DEMO_CASE)
+    if case.items.filter(kind="physical", collected_by="Chantal (investigator, demo)").exists():
+        return
+    investigator = User.objects.get(username="demo-investigator")
+    lawyer = User.objects.get(username="demo-lawyer")
+    item = custody_services.do_register_physical_item(
+        case=case,
+        user=investigator,
+        acting_as=None,
+        request=None,
+        data=custody_services.PhysicalItemInput(
+            description="Sealed evidence bag: one child's T-shirt (demo)",
+            physical_location="Bambari field office, evidence cabinet 1 (demo)",
+            seal_number=DEMO_SEAL,
+            collected_by="Chantal (investigator, demo)",
+            collected_at=datetime.datetime(2024, 4, 3, 9, 15, tzinfo=datetime.UTC),
+            collection_place="Bambari (demo)",
+        ),
+    )
+    transfer = custody_services.do_propose_transfer(
+        item_id=item.pk,
+        user=investigator,
+        acting_as=None,
+        request=None,
+        to_user=lawyer,
+        reason="Handed over to counsel in Bangui for the filing (demo)",
+        to_location="Bangui office, safe A (demo)",
+        new_seal_number="CAR-DEMO-SEAL-0002",
+    )
+    custody_services.do_accept_transfer(
+        item_id=item.pk,
+        transfer_id=transfer.pk,
+        user=lawyer,
+        acting_as=None,
+        request=None,
+        note="Received; bag opened for photographs and re-sealed (demo)",
+    )
+
+
+SEEDERS: Final[list[Callable[[], None]]] = [seed_organisations, seed_people, seed_cases, seed_custody]
 
 
 def seed_all() -> None:
