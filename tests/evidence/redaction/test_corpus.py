@@ -177,3 +177,18 @@ def test_original_picture_shows_the_name_to_ocr(corpus: dict[str, Path], tmp_pat
     image = next(tmp_path.glob("p*.png"))
     text = subprocess.run(["tesseract", str(image), "stdout", "-l", "fra+eng"], capture_output=True, check=True)
     assert leaked(text.stdout.decode()) == ["aichakone"]
+
+
+@pytest.mark.parametrize("name", ["fpdf2-dejavu", "chromium", "reportlab-truetype"])
+def test_font_maps_forget_characters_only_the_removed_words_used(name: str, redacted: dict[str, Outcome]) -> None:
+    from evidence.redaction.fonts import load_font
+
+    if name not in redacted:
+        pytest.skip("producer not installed")
+    with pikepdf.open(io.BytesIO(redacted[name].data)) as pdf:
+        mapped = set()
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font" and "/ToUnicode" in obj:
+                mapped |= set(load_font(obj).unicode.values())
+    assert mapped
+    assert "ï" not in mapped  # only "Aïcha" uses it
