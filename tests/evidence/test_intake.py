@@ -11,6 +11,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from evidence import selectors, storage
 from evidence.models import EvidenceItem, KeyRole, State, WrappedDataKey
+from evidence.retrieval import iter_content
 from tests.evidence.conftest import stored_bytes
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +110,31 @@ def test_escrow_copy_of_the_data_key_is_stored_and_opens_offline(
     assert plain == content
     for home in (server, offline):
         subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False)
+
+
+def test_cases_of_a_listed_country_use_its_own_location_and_keys(
+    world: Any, case: Any, upload: Any, settings: Any, tmp_path: Any
+) -> None:
+    base = settings.STORAGES["evidence"]
+    options = dict(base["OPTIONS"])
+    if "bucket_name" in options:
+        import boto3
+
+        options["bucket_name"] = "custody-evidence-cf"
+        s3 = boto3.client("s3", endpoint_url=options["endpoint_url"], region_name=settings.AWS_S3_REGION_NAME)
+        if "custody-evidence-cf" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+            s3.create_bucket(
+                Bucket="custody-evidence-cf",
+                CreateBucketConfiguration={"LocationConstraint": settings.AWS_S3_REGION_NAME},
+            )
+    else:
+        options["location"] = tmp_path / "objects-cf"
+    settings.STORAGES = {**settings.STORAGES, "evidence-cf": {**base, "OPTIONS": options}}
+    settings.CUSTODY_EVIDENCE_STORAGES = {"CF": "evidence-cf"}
+    settings.CUSTODY_JURISDICTION_KEYS = frozenset({"CF"})
+    item = EvidenceItem.objects.get(pk=upload(world.member, case, b"kept in the country").json()["id"])
+    assert item.storage_location == "evidence-cf"
+    assert storage.exists("evidence-cf", item.object_key)
+    assert not storage.exists("evidence", item.object_key)
+    assert WrappedDataKey.objects.get(item=item, role=KeyRole.PRIMARY).kek_scope == "jur:CF"
+    assert b"".join(iter_content(item)) == b"kept in the country"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from audit.models import AuditEvent
+from audit.models import Alert, AuditEvent
 from evidence.models import EvidenceItem, IntegrityCheck
 from evidence.sealing import SEGMENT_SIZE
 from tests.evidence.conftest import overwrite, stored_bytes
@@ -106,6 +106,7 @@ def test_tampered_object_cuts_the_download_and_raises_the_alarm(world: Any, logi
     assert IntegrityCheck.objects.filter(item=obj, ok=False).exists()
     obj.refresh_from_db()
     assert obj.integrity_ok is False
+    assert Alert.objects.filter(kind=f"evidence.integrity:{obj.pk}", resolved_at__isnull=True).exists()
 
 
 def test_object_of_another_item_is_refused(world: Any, case: Any, login: Any, upload: Any, item: Any) -> None:
