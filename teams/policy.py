@@ -47,8 +47,21 @@ class Perm(StrEnum):
     INTERVIEW_RECORD = "interview.record"
     # -- end of cases permissions --
     # Evidence
+    EVIDENCE_VIEW = "evidence.view"
+    EVIDENCE_UPLOAD = "evidence.upload"
+    EVIDENCE_DOWNLOAD = "evidence.download"
+    EVIDENCE_LEGAL_HOLD = "evidence.legal_hold"
+    EVIDENCE_SHRED = "evidence.shred"
+    EVIDENCE_INTEGRITY_VIEW = "evidence.integrity_view"
     # -- end of evidence permissions --
     # Custody
+    CUSTODY_VIEW = "custody.view"
+    CUSTODY_HOLD = "custody.hold"
+    CUSTODY_PROPOSE = "custody.propose"
+    CUSTODY_RESPOND = "custody.respond"
+    CUSTODY_CANCEL = "custody.cancel"
+    CUSTODY_REPORT = "custody.report"
+    PHYSICAL_ITEM_REGISTER = "custody.register_physical"
     AUDIT_ALERTS_VIEW = "audit.alerts_view"
     USER_AUDIT_VIEW = "audit.view_user"
     # -- end of custody permissions --
@@ -113,6 +126,18 @@ class CaseRef:
     case_id: int
     organisation_id: int
     team_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """Facts about one evidence item, for the evidence rules."""
+
+    item_id: int
+    case: CaseRef
+    sensitivity: str = "high"
+    legal_hold: bool = False
+    is_original: bool = True
+    state: str = "stored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +293,93 @@ def _platform_audit_view(actor: Actor, _resource: Any) -> Decision:
     return deny(NOT_PERMITTED)
 
 
+# Evidence. Metadata follows the case; content is for the people who work the case, and an
+# original (the evidential copy) only for editors; auditors see metadata and hashes, never content.
+EVIDENCE_READER_ROLES: Final = frozenset({Role.COALITION_LEAD, Role.LAWYER, Role.INVESTIGATOR, Role.MHPSS})
+SHREDDED: Final = "shredded"
+
+
+def _evidence_view(actor: Actor, item: ItemRef) -> Decision:
+    return _case_view(actor, item.case)
+
+
+def _evidence_upload(actor: Actor, case: CaseRef) -> Decision:
+    return _case_edit(actor, case)
+
+
+def _evidence_download(actor: Actor, item: ItemRef) -> Decision:
+    if item.state != "stored":
+        return deny(_("The content of this item is not available."))
+    roles = CASE_EDITOR_ROLES if item.is_original or item.sensitivity == "restricted" else EVIDENCE_READER_ROLES
+    if m := actor.in_any_team(item.case.team_ids, roles):
+        return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+def _evidence_legal_hold(actor: Actor, item: ItemRef) -> Decision:
+    if m := actor.in_any_team(item.case.team_ids, {Role.COALITION_LEAD, Role.LAWYER}):
+        return allow(m)
+    if m := actor.in_organisation(item.case.organisation_id, {Role.COALITION_LEAD}):
+        return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+def _evidence_shred(actor: Actor, item: ItemRef) -> Decision:
+    if item.legal_hold:
+        return deny(_("The item is under legal hold."))
+    if item.state == SHREDDED:
+        return deny(_("The item is already crypto-shredded."))
+    if m := actor.in_organisation(item.case.organisation_id, {Role.COALITION_LEAD}):
+        return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+# Custody. Only someone who may work on the case's material may hold an item; only the
+# holder hands it on, only the named receiver takes it, and the report goes to the people
+# who may read the case's audit trail.
+@dataclass(frozen=True, slots=True)
+class CustodyRef:
+    item: ItemRef
+    custodian_id: int | None = None
+    # The pending transfer, if any: who proposed it and who must answer.
+    proposer_id: int | None = None
+    receiver_id: int | None = None
+
+
+def _custody_view(actor: Actor, ref: CustodyRef) -> Decision:
+    return _case_view(actor, ref.item.case)
+
+
+def _custody_hold(actor: Actor, ref: CustodyRef) -> Decision:
+    return _case_edit(actor, ref.item.case)
+
+
+def _custody_propose(actor: Actor, ref: CustodyRef) -> Decision:
+    if ref.custodian_id is None:
+        # An item nobody holds is assigned by the coalition lead of a team on the case.
+        m = actor.in_any_team(ref.item.case.team_ids, {Role.COALITION_LEAD})
+        return allow(m) if m else deny(NOT_PERMITTED)
+    if actor.user_id != ref.custodian_id:
+        return deny(_("Only the current custodian can hand the item over."))
+    return _case_edit(actor, ref.item.case)
+
+
+def _custody_respond(actor: Actor, ref: CustodyRef) -> Decision:
+    if ref.receiver_id is None or actor.user_id != ref.receiver_id:
+        return deny(_("Only the named receiver can answer this transfer."))
+    return _case_edit(actor, ref.item.case)
+
+
+def _custody_cancel(actor: Actor, ref: CustodyRef) -> Decision:
+    if ref.proposer_id is None or actor.user_id != ref.proposer_id:
+        return deny(_("Only the person who proposed the transfer can withdraw it."))
+    return _case_edit(actor, ref.item.case)
+
+
+def _custody_report(actor: Actor, ref: CustodyRef) -> Decision:
+    return _case_audit_view(actor, ref.item.case)
+
+
 # Audit trail of one person: platform auditors and operators, and the coalition leads
 # and auditors of an organisation the person belongs to.
 @dataclass(frozen=True, slots=True)
@@ -302,7 +414,20 @@ _RULES: dict[Perm, Rule] = {
     Perm.MHPSS_NOTE_READ: _mhpss_read,
     Perm.INTERVIEW_RECORD: _interview_record,
     # -- end of cases rules --
+    Perm.EVIDENCE_VIEW: _evidence_view,
+    Perm.EVIDENCE_UPLOAD: _evidence_upload,
+    Perm.EVIDENCE_DOWNLOAD: _evidence_download,
+    Perm.EVIDENCE_LEGAL_HOLD: _evidence_legal_hold,
+    Perm.EVIDENCE_SHRED: _evidence_shred,
+    Perm.EVIDENCE_INTEGRITY_VIEW: _platform_audit_view,
     # -- end of evidence rules --
+    Perm.CUSTODY_VIEW: _custody_view,
+    Perm.CUSTODY_HOLD: _custody_hold,
+    Perm.CUSTODY_PROPOSE: _custody_propose,
+    Perm.CUSTODY_RESPOND: _custody_respond,
+    Perm.CUSTODY_CANCEL: _custody_cancel,
+    Perm.CUSTODY_REPORT: _custody_report,
+    Perm.PHYSICAL_ITEM_REGISTER: _case_edit,
     Perm.AUDIT_ALERTS_VIEW: _platform_audit_view,
     Perm.USER_AUDIT_VIEW: _user_audit_view,
     # -- end of custody rules --
