@@ -58,14 +58,14 @@ Row = tuple[
 
 
 def select_sql(vendor: str, table: str) -> str:
-    """One chunk of rows after ``seq > %s``, ``LIMIT %s``, in sequence order."""
+    """One chunk of rows with ``seq > %s AND seq <= %s``, ``LIMIT %s``, in sequence order."""
     if vendor == "postgresql":
         columns = _COLUMNS.format(**_POSTGRESQL)
     elif vendor == "sqlite":
         columns = _COLUMNS.format(**_SQLITE)
     else:
         raise RuntimeError(f"no fast verification for the {vendor} backend")
-    return f"SELECT {columns} FROM {table} WHERE seq > %s ORDER BY seq LIMIT %s"  # noqa: S608 (constants only)
+    return f"SELECT {columns} FROM {table} WHERE seq > %s AND seq <= %s ORDER BY seq LIMIT %s"  # noqa: S608 (constants only)
 
 
 def _time(text: str) -> str:

@@ -15,9 +15,9 @@ from audit.verify import Report, verify
 logger: Final = logging.getLogger("custody.audit")
 
 
-def do_verify_chain(*, username: str = "system") -> Report:
+def do_verify_chain(*, username: str = "system", workers: int = 1) -> Report:
     """Verify, record the result in the chain, and on failure log and open an alert."""
-    report = verify()
+    report = verify(workers=workers)
     finding = report.finding
     if finding is None:
         record(

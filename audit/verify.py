@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,12 +20,14 @@ from typing import Final
 
 from django.core.files.storage import storages
 from django.db import connections
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from audit import canonical_sql, chain, checkpoints, signing
 from audit.models import AuditEvent, AuditTarget, Checkpoint
 
 CHUNK: Final = 20_000
+LAST: Final = 2**62
 _dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -56,14 +59,14 @@ class Report:
         return self.finding is None
 
 
-def rows(using: str = "default", chunk: int = CHUNK) -> Iterator[canonical_sql.Row]:
-    """Every event as a raw row (``canonical_sql.Row``), in sequence order, a chunk at a time."""
+def rows(using: str = "default", chunk: int = CHUNK, after: int = 0, upto: int = LAST) -> Iterator[canonical_sql.Row]:
+    """Events ``after < seq <= upto`` as raw rows (``canonical_sql.Row``), in sequence order, a chunk at a time."""
     connection = connections[using]
     sql = canonical_sql.select_sql(connection.vendor, AuditEvent._meta.db_table)
-    last = 0
+    last = after
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [last, chunk])
+            cursor.execute(sql, [last, upto, chunk])
             batch = cursor.fetchall()
         if not batch:
             return
@@ -95,31 +98,52 @@ def _link_finding(seq: int, expected_prev: str, using: str) -> Finding:
     )
 
 
-def walk(report: Report, cps: dict[int, Checkpoint], using: str = "default") -> int:
-    """Check every event; return the number of targets the events name."""
-    expected_seq, prev = 1, chain.GENESIS_HASH
-    target_count = 0
+@dataclass(slots=True)
+class Span:
+    """The walk over one range of the chain; ``first_*`` and ``last_hash`` let ranges be joined."""
+
+    report: Report = field(default_factory=Report)
+    targets: int = 0
+    first_seq: int = 0
+    first_prev: str = ""
+    last_hash: str = ""
+
+
+def _deleted(first: int, last: int) -> Finding:
+    return Finding(
+        Kind.DELETED,
+        first,
+        _("Events #%(first)s to #%(last)s are missing: they were deleted.") % {"first": first, "last": last},
+    )
+
+
+def walk(cps: dict[int, Checkpoint], using: str = "default", after: int = 0, upto: int = LAST) -> Span:
+    """Check the events ``after < seq <= upto``. From the start of the chain (``after == 0``) the
+    first event must be #1 on the genesis hash; a later range takes its first event's place and
+    link as given, for the caller to join to the range before it."""
+    span = Span()
+    report = span.report
+    expected_seq, prev = (1, chain.GENESIS_HASH) if after == 0 else (0, "")
     sha256 = hashlib.sha256
     encode = canonical_sql.canonical
-    for row in rows(using):
+    for row in rows(using, after=after, upto=upto):
         seq, prev_hash, stored = row[0], row[16], row[17]
+        if not span.first_seq:
+            span.first_seq, span.first_prev = seq, prev_hash
+            if not expected_seq:
+                expected_seq, prev = seq, prev_hash
         if seq != expected_seq:
-            report.finding = Finding(
-                Kind.DELETED,
-                expected_seq,
-                _("Events #%(first)s to #%(last)s are missing: they were deleted.")
-                % {"first": expected_seq, "last": seq - 1},
-            )
-            return target_count
+            report.finding = _deleted(expected_seq, seq - 1)
+            return span
         if prev_hash != prev:
             report.finding = _link_finding(seq, prev, using)
-            return target_count
+            return span
         computed = sha256(bytes.fromhex(prev_hash) + encode(row)).hexdigest()
         if computed != stored and _reference_hash(seq, using) != stored:
             report.finding = Finding(
                 Kind.EDITED, seq, _("Event #%(seq)s was edited: its content no longer matches its hash.") % {"seq": seq}
             )
-            return target_count
+            return span
         checkpoint = cps.get(seq)
         if checkpoint is not None:
             if checkpoint.head_hash != stored:
@@ -129,13 +153,57 @@ def walk(report: Report, cps: dict[int, Checkpoint], using: str = "default") -> 
                     _("Checkpoint #%(seq)s was signed over a different chain: the log up to it was rewritten.")
                     % {"seq": seq},
                 )
-                return target_count
+                return span
             report.checkpoints += 1
-        target_count += row[18] or 0
+        span.targets += row[18] or 0
         report.events += 1
         report.head_seq = seq
         expected_seq, prev = seq + 1, stored
-    return target_count
+    span.last_hash = prev
+    return span
+
+
+def _span_worker(after: int, upto: int, using: str) -> Span:
+    try:
+        cps = {cp.seq: cp for cp in Checkpoint.objects.using(using).order_by("seq")}
+        return walk(cps, using, after, upto)
+    finally:
+        connections.close_all()
+
+
+def _walk_parallel(using: str, workers: int) -> Span:
+    """The chain cut into ``workers`` ranges walked by forked processes, then joined in order.
+
+    Each event's hash depends only on its own row, so ranges verify independently; only the
+    links between ranges are left, and they are checked here.
+    """
+    top = AuditEvent.objects.using(using).aggregate(top=Max("seq"))["top"] or 0
+    step = top // workers + 1
+    bounds = [(start, min(start + step, top)) for start in range(0, top, step)]
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(len(bounds) or 1) as pool:
+        spans = pool.starmap(_span_worker, [(after, upto, using) for after, upto in bounds])
+    joined = Span()
+    total = joined.report
+    last_seq, last_hash = 0, chain.GENESIS_HASH
+    for span in spans:
+        part = span.report
+        if not span.first_seq:
+            continue
+        if span.first_seq != last_seq + 1:
+            total.finding = _deleted(last_seq + 1, span.first_seq - 1)
+        elif span.first_prev != last_hash:
+            total.finding = _link_finding(span.first_seq, last_hash, using)
+        else:
+            total.events += part.events
+            total.checkpoints += part.checkpoints
+            joined.targets += span.targets
+            total.finding = part.finding
+            total.head_seq = part.head_seq or total.head_seq
+        if total.finding is not None:
+            return joined
+        last_seq, last_hash = part.head_seq, span.last_hash
+    return joined
 
 
 def check_checkpoint(checkpoint: Checkpoint) -> str | None:
@@ -164,19 +232,21 @@ def check_checkpoint(checkpoint: Checkpoint) -> str | None:
     return None
 
 
-def verify(using: str = "default") -> Report:
-    report = Report()
+def verify(using: str = "default", workers: int = 1) -> Report:
+    """Checkpoints, then the chain (in ``workers`` processes when more than one), then the ends."""
     cps = {cp.seq: cp for cp in Checkpoint.objects.using(using).order_by("seq")}
     for checkpoint in cps.values():
         problem = check_checkpoint(checkpoint)
         if problem is not None:
+            report = Report()
             report.finding = Finding(
                 Kind.CHECKPOINT,
                 checkpoint.seq,
                 _("Checkpoint #%(seq)s does not hold: %(problem)s.") % {"seq": checkpoint.seq, "problem": problem},
             )
             return report
-    targets = walk(report, cps, using)
+    span = walk(cps, using) if workers <= 1 else _walk_parallel(using, workers)
+    report, targets = span.report, span.targets
     if report.finding is not None:
         return report
     beyond = [seq for seq in cps if seq > report.head_seq]

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from audit.integrity import do_verify_chain
 
@@ -14,9 +14,14 @@ from audit.integrity import do_verify_chain
 class Command(BaseCommand):
     help = "Verify the audit chain and its signed checkpoints; report the first broken event."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--workers", type=int, default=1, help="processes walking ranges of the chain in parallel (default 1)"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
-        report = do_verify_chain(username="verify_audit")
+        report = do_verify_chain(username="verify_audit", workers=max(1, options["workers"]))
         elapsed = time.perf_counter() - started
         finding = report.finding
         if finding is None:
