@@ -116,6 +116,11 @@ def _qr_svg(uri: str) -> str:
     return image.to_string(encoding="unicode")
 
 
+def _grouped(secret: str) -> str:
+    """Groups of four characters are easier to type; authenticator apps ignore the spaces."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
 def _pending_key(request: HttpRequest) -> str:
     key = request.session.get(PENDING_KEY)
     if not isinstance(key, str):
@@ -147,7 +152,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "qr_svg": _qr_svg(device.config_url),
-        "secret": base64.b32encode(unhexlify(key)).decode("ascii"),
+        "secret": _grouped(base64.b32encode(unhexlify(key)).decode("ascii")),
     }
     return render(request, "accounts/enrol.html", context)
 

@@ -100,7 +100,7 @@ def sign_in(page: Page, user: User, password: str = TEST_PASSWORD) -> None:
 
 def code_from_enrolment_page(page: Page) -> str:
     """Read the secret shown for manual entry and compute the code as an authenticator app would."""
-    secret = page.locator("#totp-secret").inner_text().strip()
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     return code_for(base64.b32decode(secret).hex())
 
 

@@ -15,6 +15,7 @@ def test_first_sign_in_enrols_two_factor_and_reaches_the_dashboard(page: Page, w
     password_step(page, "member")
     expect(page).to_have_url(f"{page.context.pages[0].url.split('/accounts')[0]}/accounts/two-factor/setup/")
     expect(page.locator("figure.qr svg")).to_be_visible()
+    screenshot(page, "enrol")
     page.get_by_label("Code from your app").fill(code_from_enrolment_page(page))
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
