@@ -15,7 +15,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from evidence.redaction.detection import DEFAULT_APPLIED_PATTERNS, PATTERN_CATEGORIES, Policy, Term
 from evidence.redaction.engine import redact_file
@@ -54,7 +53,7 @@ _CATEGORIES = {
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Redact survivor identifiers from a PDF, image, text, CSV or .eml file, and verify the result.")
+    help = _("Redact survivor identifiers from a PDF, image, text, CSV or .eml file, and verify the result.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("input", type=Path)
