@@ -13,7 +13,7 @@ TEAM_ROLE_CHOICES = [(role.value, role.label) for role in Role if role != Role.A
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=TEAM_ROLE_CHOICES)
+    role = forms.ChoiceField(label=_("Role"), choices=TEAM_ROLE_CHOICES, initial=Role.LAWYER.value)
 
     def clean_role(self) -> Role:
         return Role(self.cleaned_data["role"])
