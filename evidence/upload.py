@@ -39,6 +39,7 @@ class SealingUploadHandler(FileUploadHandler):
         self.writer: SealedWriter | None = None
         self.error: StorageUnavailable | None = None
         self.completed: list[SealedUpload] = []
+        self.registered = False
 
     def new_file(self, field_name: str, *args: Any, **kwargs: Any) -> None:
         super().new_file(field_name, *args, **kwargs)

@@ -76,7 +76,12 @@ def upload(request: HttpRequest, case_id: int) -> HttpResponseBase:
     case, decision = get_case_for(request, case_id, Perm.EVIDENCE_UPLOAD)
     handler = SealingUploadHandler(request, services.plan_for(case))
     request.upload_handlers = [handler]
-    return _upload(request, case=case, decision=decision, handler=handler)
+    try:
+        return _upload(request, case=case, decision=decision, handler=handler)
+    finally:
+        # Refused by the CSRF check, invalid, or failed: nothing sealed for this request may stay stored.
+        if not handler.registered:
+            handler.discard()
 
 
 @csrf_protect
@@ -95,6 +100,7 @@ def _upload(request: HttpRequest, *, case: Case, decision: Decision, handler: Se
         handler.discard()
         return _intake_error(request, case, form, _("Check the details below."), status=400, wants_json=wants_json)
     upload = handler.completed[0]
+    handler.registered = True  # from here on the object belongs to the item (removed by the service on failure)
     item = services.do_register_item(
         case=case,
         sealed=upload.sealed,

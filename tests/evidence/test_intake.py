@@ -138,3 +138,42 @@ def test_cases_of_a_listed_country_use_its_own_location_and_keys(
     assert not storage.exists("evidence", item.object_key)
     assert WrappedDataKey.objects.get(item=item, role=KeyRole.PRIMARY).kek_scope == "jur:CF"
     assert b"".join(iter_content(item)) == b"kept in the country"
+
+
+def test_multipart_intake_still_checks_csrf(world: Any, case: Any, settings: Any) -> None:
+    """The view swaps upload handlers before the body is read, then runs the CSRF check itself."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from tests.otp import ensure_totp_device
+
+    client = Client(enforce_csrf_checks=True, headers={"X-Forwarded-Proto": "https"})
+    client.force_login(world.member)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = ensure_totp_device(world.member).persistent_id
+    session.save()
+    url = reverse("evidence:upload", args=[case.pk])
+    client.get(reverse("evidence:upload_page", args=[case.pk]), secure=True)
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
+    before = _stored_objects()
+    # Cookie and referer are fine, the token is missing: the body is parsed (and sealed) before the refusal.
+    refused = client.post(
+        url, {"file": SimpleUploadedFile("a.txt", b"no token")}, headers={"Referer": "https://testserver/"}, secure=True
+    )
+    assert refused.status_code == 403
+    assert not EvidenceItem.objects.exists()
+    assert _stored_objects() == before, "the sealed object of a refused request must not stay stored"
+    accepted = client.post(
+        url,
+        {"csrfmiddlewaretoken": token, "sensitivity": "high", "file": SimpleUploadedFile("a.txt", b"with token")},
+        headers={"Referer": "https://testserver/"},
+        secure=True,
+    )
+    assert accepted.status_code == 302, accepted.status_code
+    assert EvidenceItem.objects.count() == 1
+
+
+def _stored_objects() -> set[str]:
+    evidence = storage.get("evidence")
+    return set(evidence.listdir("items")[1]) if evidence.exists("items") or hasattr(evidence, "bucket") else set()
