@@ -8,6 +8,7 @@ from audit.models import AuditEvent
 from cases.models import Case
 from evidence import sealing
 from evidence.models import EvidenceItem, IntegrityCheck, State
+from evidence.retrieval import data_key_for
 
 
 def items_of_case(case: Case) -> QuerySet[EvidenceItem]:
@@ -23,8 +24,6 @@ def original_name(item: EvidenceItem) -> str:
     """The decrypted original file name, for people allowed to download the original only; never logged."""
     if item.state == State.SHREDDED or not item.sealed_original_name:
         return ""
-    from evidence.retrieval import data_key_for
-
     return sealing.open_name(data_key_for(item), item.uid, bytes(item.sealed_original_name))
 
 

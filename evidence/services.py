@@ -6,8 +6,7 @@ Every write records its audit event inside its own transaction.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -96,7 +95,6 @@ class Collection:
     source: str = ""
     method: str = ""
     sensitivity: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _next_number(case: Case) -> int:
