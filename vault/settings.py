@@ -380,6 +380,11 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Custody API",
     "DESCRIPTION": "Secure evidence vault for strategic litigation.",
+# Grants to other teams: default and longest duration; expired once a day, warned a week before.
+CUSTODY_GRANT_DEFAULT_DAYS = env.int("CUSTODY_GRANT_DEFAULT_DAYS", 90, minimum=1)
+CUSTODY_GRANT_MAX_DAYS = env.int("CUSTODY_GRANT_MAX_DAYS", 365, minimum=1)
+CUSTODY_GRANT_WARN_DAYS = 7
+CELERY_BEAT_SCHEDULE["sharing.expire_grants"] = {"task": "sharing.expire_grants", "schedule": 24 * 60 * 60}
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
