@@ -71,6 +71,17 @@ class DeadlineForm(forms.Form):
     remind_days_before = forms.IntegerField(label=_("Remind this many days before"), min_value=0, initial=30)
 
 
+IDENTITY_LISTS = ("aliases", "contacts", "id_numbers", "relatives", "places")
+IDENTITY_TEXT = ("legal_name", "address", "date_of_birth")
+
+
+def identity_from(data: dict[str, Any]) -> dict[str, Any]:
+    """The sealed identity's fields from a form's cleaned data (lists: one entry per line)."""
+    out: dict[str, Any] = {k: data.get(k, "").strip() for k in IDENTITY_TEXT}
+    out.update({k: [v.strip() for v in data.get(k, "").splitlines() if v.strip()] for k in IDENTITY_LISTS})
+    return out
+
+
 class SurvivorForm(forms.Form):
     age_band = forms.ChoiceField(label=_("Age band"), choices=AgeBand.choices)
     child_at_incident = forms.BooleanField(label=_("A child at the time of the incident"), required=False)
@@ -99,9 +110,6 @@ class SurvivorForm(forms.Form):
     date_of_birth = forms.CharField(label=_("Date of birth"), max_length=32, required=False)
     places = forms.CharField(label=_("Places (one per line)"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    IDENTITY_LISTS = ("aliases", "contacts", "id_numbers", "relatives", "places")
-    IDENTITY_TEXT = ("legal_name", "address", "date_of_birth")
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("child_now") and not data.get("guardian_relationship"):
@@ -109,10 +117,7 @@ class SurvivorForm(forms.Form):
         return data
 
     def identity(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        out: dict[str, Any] = {k: data.get(k, "").strip() for k in self.IDENTITY_TEXT}
-        out.update({k: [v.strip() for v in data.get(k, "").splitlines() if v.strip()] for k in self.IDENTITY_LISTS})
-        return out
+        return identity_from(self.cleaned_data)
 
 
 class ConsentForm(forms.Form):
@@ -199,3 +204,25 @@ class SurvivorUpdateForm(forms.Form):
     child_now = forms.BooleanField(label=_("A child now"), required=False)
     preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=ReceiptLanguage.choices)
     safety_notes = forms.CharField(label=_("Safety notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class IdentityEditForm(forms.Form):
+    """Replace the sealed identity; the lists are one entry per line."""
+
+    legal_name = SurvivorForm.base_fields["legal_name"]
+    aliases = SurvivorForm.base_fields["aliases"]
+    contacts = SurvivorForm.base_fields["contacts"]
+    address = SurvivorForm.base_fields["address"]
+    id_numbers = SurvivorForm.base_fields["id_numbers"]
+    relatives = SurvivorForm.base_fields["relatives"]
+    date_of_birth = SurvivorForm.base_fields["date_of_birth"]
+    places = SurvivorForm.base_fields["places"]
+    reason = forms.CharField(label=_("Why is it changed?"), min_length=10, max_length=500)
+
+    @classmethod
+    def initial_from(cls, identity: Any) -> dict[str, str]:
+        lists = {k: "\n".join(getattr(identity, k)) for k in IDENTITY_LISTS}
+        return {**{k: getattr(identity, k) for k in IDENTITY_TEXT}, **lists}
+
+    def identity(self) -> dict[str, Any]:
+        return identity_from(self.cleaned_data)

@@ -154,6 +154,7 @@ def do_seal_identity(
     user: UserLike,
     acting_as: ActingAs | None = None,
     request: HttpRequest | None = None,
+    reason: str = "",
 ) -> SealedIdentity:
     """Write (or replace) the sealed identity under a new data key of its own."""
     scope = sealing.scope_for(survivor.case.host_jurisdiction.code)
@@ -168,6 +169,7 @@ def do_seal_identity(
             user=user,
             acting_as=acting_as,
             request=request,
+            purpose=reason,
             case_id=survivor.case_id,
             targets=[survivor_target(survivor.pk)],
         )

@@ -16,6 +16,7 @@ urlpatterns = [
     path("survivors/<int:survivor_id>/consent/withdraw/", views.consent_withdraw, name="withdraw"),
     path("survivors/<int:survivor_id>/receipt/", views.receipt, name="receipt"),
     path("survivors/<int:survivor_id>/identity/", views.identity_reveal, name="identity"),
+    path("survivors/<int:survivor_id>/identity/edit/", views.identity_edit, name="identity_edit"),
     path("survivors/<int:survivor_id>/custodians/", views.custodians, name="custodians"),
     path("survivors/<int:survivor_id>/notes/", views.notes, name="notes"),
     path("survivors/<int:survivor_id>/interviews/", views.interviews, name="interviews"),

@@ -26,6 +26,7 @@ from cases.forms import (
     ConsentForm,
     CustodianForm,
     DeadlineForm,
+    IdentityEditForm,
     InterviewForm,
     NoteForm,
     PerpetratorForm,
@@ -45,6 +46,7 @@ from cases.survivors import (
     do_add_custodian,
     do_create_survivor,
     do_reveal_identity,
+    do_seal_identity,
     do_update_survivor,
 )
 from teams.access import acting_as, not_found, request_actor
@@ -326,7 +328,9 @@ def identity_reveal(request: HttpRequest, survivor_id: int) -> HttpResponse:
             )
         except RevealRefused as refused:
             form.add_error(None, refused.message)
-    response = render(request, "cases/identity.html", {"survivor": survivor, "form": form, "identity": identity})
+    edit_form = IdentityEditForm(initial=IdentityEditForm.initial_from(identity)) if identity else None
+    context = {"survivor": survivor, "form": form, "identity": identity, "edit_form": edit_form}
+    response = render(request, "cases/identity.html", context)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -462,3 +466,26 @@ def survivor_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("cases:survivor", survivor_id=survivor.pk)
     return render(request, "cases/survivor_edit.html", {"survivor": survivor, "form": form})
+
+
+@login_required
+@require_POST
+def identity_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    """Replace the sealed identity (custodians only). The old value goes with its data key."""
+    survivor, decision = get_survivor_for(request, survivor_id, Perm.IDENTITY_REVEAL)
+    form = IdentityEditForm(request.POST)
+    if form.is_valid():
+        do_seal_identity(
+            survivor=survivor,
+            identity=IdentityData.from_dict(form.identity()),
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, _("Sealed identity replaced."))
+        return redirect("cases:survivor", survivor_id=survivor.pk)
+    context = {"survivor": survivor, "form": RevealForm(), "identity": None, "edit_form": form}
+    response = render(request, "cases/identity.html", context, status=400)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -243,3 +243,19 @@ def test_edit_a_survivor(cw: CaseWorld, login: Login) -> None:
     assert not cw.child.child_now and cw.child.child_at_incident and cw.child.safety_notes == "Call first"
     event = AuditEvent.objects.filter(action=Action.SURVIVOR_UPDATED).get()
     assert event.details["changed"] == ["age_band", "child_now", "preferred_language", "safety_notes"]
+
+
+def test_a_custodian_corrects_the_sealed_identity(cw: CaseWorld, login: Login) -> None:
+    survivor = do_create_survivor(case=cw.case, user=cw.world.member, identity=IdentityData(legal_name="Fictional Old"))
+    url = reverse("cases:identity_edit", args=[survivor.pk])
+    data = {"legal_name": "Fictional New", "aliases": "A\nB", "reason": "Spelling confirmed by the survivor"}
+    for persona in (cw.world.investigator, cw.world.other_member, cw.world.outsider, cw.world.mhpss):
+        _denied(login(persona, another_client()), url, data)
+    client = login(cw.world.member)
+    assert client.post(url, {**data, "reason": ""}).status_code == 400
+    assert client.post(url, data).status_code == 302
+    revealed = client.post(reverse("cases:identity", args=[survivor.pk]), {"purpose": "Checking the correction"})
+    page = revealed.content.decode()
+    assert "Fictional New" in page and "Fictional Old" not in page
+    sealed = AuditEvent.objects.filter(action=Action.IDENTITY_SEALED).order_by("-seq").first()
+    assert sealed is not None and sealed.purpose == "Spelling confirmed by the survivor"
