@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from audit.models import AuditEvent
+from audit.selectors import EventFilter, events
 from cases.models import Case
 from evidence import sealing
 from evidence.models import EvidenceItem, IntegrityCheck, State
@@ -17,7 +18,7 @@ def items_of_case(case: Case) -> QuerySet[EvidenceItem]:
 
 def item_history(item: EvidenceItem) -> QuerySet[AuditEvent]:
     """Every audit event naming this item, oldest first."""
-    return AuditEvent.objects.filter(target_rows__kind="evidence.item", target_rows__key=str(item.pk)).order_by("seq")
+    return events(EventFilter(target_kind="evidence.item", target_key=str(item.pk)))
 
 
 def original_name(item: EvidenceItem) -> str:
