@@ -9,6 +9,7 @@ import secrets
 from binascii import unhexlify
 from typing import Final
 
+from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.models import Session
@@ -50,8 +51,6 @@ def remember_session(*, user: User, session_key: str) -> None:
 
 def _prune_sessions(user: User) -> None:
     """Forget sessions that ended without a sign-out (expired, browser closed), when the database holds them."""
-    from django.conf import settings
-
     if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
         return
     live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
@@ -64,8 +63,6 @@ def forget_session(*, session_key: str | None) -> None:
 
 
 def _session_store(session_key: str) -> SessionBase:
-    from django.conf import settings
-
     engine = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
     store: SessionBase = engine(session_key)
     return store
