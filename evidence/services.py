@@ -97,6 +97,14 @@ class Collection:
     sensitivity: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Derivative:
+    """A copy made from an item: redacted or converted."""
+
+    of: EvidenceItem
+    kind: str
+
+
 def _next_number(case: Case) -> int:
     current = EvidenceItem.objects.select_for_update().filter(case=case).aggregate(top=Max("number"))["top"]
     return int(current or 0) + 1
@@ -120,14 +128,18 @@ def do_register_item(
     acting_as: ActingAs | None,
     request: HttpRequest | None = None,
     channel: str = "web",
+    derivative: Derivative | None = None,
 ) -> EvidenceItem:
     """Record a completely stored object as an item (or link it to the identical item already in the case).
 
-    On any failure the stored object is removed, so no object exists without its row.
+    ``derivative`` marks a redacted or converted copy of an item of the same case (the original is
+    never modified). On any failure the stored object is removed, so no object exists without its row.
     """
+    if derivative is not None and derivative.of.case_id != case.pk:
+        raise ValueError("A copy belongs to the case of its original.")
     try:
         with transaction.atomic():
-            item = _register(case, sealed, original_name, collection, user, acting_as, request, channel)
+            item = _register(case, sealed, original_name, collection, user, acting_as, request, channel, derivative)
     except BaseException:
         storage.delete(sealed.alias, sealed.key)
         raise
@@ -146,6 +158,7 @@ def _register(
     acting_as: ActingAs | None,
     request: HttpRequest | None,
     channel: str,
+    derivative: Derivative | None,
 ) -> EvidenceItem:
     original = _duplicate_of(case, sealed.sha256)
     item = EvidenceItem(
@@ -167,6 +180,8 @@ def _register(
     )
     if collection.sensitivity:
         item.sensitivity = collection.sensitivity
+    if derivative is not None:
+        item.derivative_of, item.derivative_kind = derivative.of, derivative.kind
     if original is None:
         item.storage_location = sealed.alias
         item.object_key = sealed.key
@@ -177,7 +192,15 @@ def _register(
     item.save()
     _store_keys(item, sealed.data_key)
     targets = [item_target(item.pk), case_target(case.pk)]
-    details = {"sha256": item.sha256, "size": item.size, "media_type": item.media_type, "channel": channel}
+    details: dict[str, Any] = {
+        "sha256": item.sha256,
+        "size": item.size,
+        "media_type": item.media_type,
+        "channel": channel,
+    }
+    if derivative is not None:
+        details.update(derivative_of=derivative.of.pk, derivative_kind=derivative.kind)
+        targets.append(item_target(derivative.of.pk))
     record(
         action=Action.EVIDENCE_UPLOADED,
         user=user,

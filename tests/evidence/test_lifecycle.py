@@ -205,3 +205,26 @@ def test_shredding_an_original_shreds_its_duplicates(
     assert second.state == State.SHREDDED
     assert not WrappedDataKey.objects.filter(item__in=[first, second]).exists()
     assert not storage.exists(first.storage_location, first.object_key)
+
+
+def test_a_redacted_copy_is_recorded_as_a_derivative(world: Any, case: Any, item: EvidenceItem) -> None:
+    from evidence.intake import SealedWriter
+    from evidence.models import DerivativeKind
+    from evidence.services import Collection, Derivative, do_register_item, plan_for
+
+    writer = SealedWriter(plan_for(case))
+    writer.write(b"redacted text")
+    copy = do_register_item(
+        case=case,
+        sealed=writer.finish(),
+        original_name="copy.txt",
+        collection=Collection(),
+        user=world.member,
+        acting_as=None,
+        channel="redaction",
+        derivative=Derivative(of=item, kind=DerivativeKind.REDACTED),
+    )
+    assert copy.derivative_of == item and not copy.is_original
+    assert b"".join(iter_content(copy)) == b"redacted text"
+    event = AuditEvent.objects.get(action="evidence.uploaded", details__channel="redaction")
+    assert event.details["derivative_of"] == item.pk
