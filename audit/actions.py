@@ -92,6 +92,13 @@ class Action(models.TextChoices):
     CUSTODY_REPORT_GENERATED = "custody.report_generated", _("Custody report generated")
     # -- end of custody section --
     # Sharing and grants
+    GRANT_CREATED = "sharing.grant_created", _("Access granted to another team")
+    GRANT_REFUSED = "sharing.grant_refused", _("Grant refused")
+    GRANT_REVOKED = "sharing.grant_revoked", _("Grant revoked")
+    GRANT_SUSPENDED = "sharing.grant_suspended", _("Grant suspended by a consent withdrawal")
+    GRANT_EXPIRED = "sharing.grant_expired", _("Grant expired")
+    GRANT_EXPIRY_WARNED = "sharing.grant_expiry_warned", _("Grant expiry warning sent")
+    GRANT_USED = "sharing.grant_used", _("Material reached through a grant")
     # -- end of sharing section --
     # Redaction
     # -- end of redaction section --

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from teams.models import Jurisdiction, Organisation, Team
-from teams.policy import CaseRef
+from teams.policy import CaseRef, GrantFact
 
 # References are codes, never names: letters, digits and dashes only.
 reference_validator = RegexValidator(
@@ -96,6 +96,7 @@ class Case(models.Model):
             case_id=self.pk,
             organisation_id=self.organisation_id,
             team_ids=frozenset(self.teams.values_list("pk", flat=True)),
+            grants=grant_facts(self.pk),
         )
 
 
@@ -471,3 +472,92 @@ class Interview(models.Model):
 
     def __str__(self) -> str:
         return f"interview {self.held_on}"
+
+
+# --- Sharing: grants and two-person approvals ----------------------------------------
+
+
+class GrantLevel(models.TextChoices):
+    METADATA = "metadata", _("Metadata only")
+    REDACTED = "redacted", _("Redacted copies")
+    ORIGINALS = "originals", _("Originals")
+
+
+class GrantRight(models.TextChoices):
+    VIEW = "view", _("View")
+    DOWNLOAD = "download", _("Download")
+    ANNOTATE = "annotate", _("Annotate")
+    EXPORT = "export", _("Export")
+
+
+class GrantState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    REVOKED = "revoked", _("Revoked")
+    SUSPENDED = "suspended", _("Suspended: consent withdrawn")
+    EXPIRED = "expired", _("Expired")
+
+
+class Grant(models.Model):
+    """Access to a case, or to chosen items of it, for a team outside it (or one member of that team).
+
+    Items are linked from the evidence side (``evidence.GrantedItem``); no linked item
+    means the whole case. A grant gives nothing once revoked, suspended or past ``expires_at``.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="grants")
+    grantee_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="grants_received")
+    grantee_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="grants_received"
+    )
+    level = models.CharField(_("level"), max_length=16, choices=GrantLevel.choices)
+    rights = models.JSONField(_("rights"), default=list)
+    purpose = models.CharField(_("purpose"), max_length=300)
+    item_scoped = models.BooleanField(_("limited to chosen items"), default=False)
+    cross_border = models.BooleanField(_("crosses a border"), default=False, editable=False)
+    residency_limited = models.BooleanField(_("originals withheld by data residency"), default=False, editable=False)
+    state = models.CharField(max_length=16, choices=GrantState.choices, default=GrantState.ACTIVE)
+    expires_at = models.DateTimeField(_("expires at"))
+    warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["case", "state"]), models.Index(fields=["state", "expires_at"])]
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
+
+    def __str__(self) -> str:
+        return f"grant {self.pk} on case {self.case_id} ({self.state})"
+
+
+def grant_facts(case_id: int) -> tuple[GrantFact, ...]:
+    """The policy's facts about the live grants on a case: the one place they are built."""
+    grants = list(Grant.objects.filter(case_id=case_id, state=GrantState.ACTIVE))
+    if not grants:
+        return ()
+    items: dict[int, set[int]] = {}
+    # Items are linked from the evidence side; the reverse lookup needs no import of it.
+    for grant_id, item_id in Grant.objects.filter(pk__in=[g.pk for g in grants]).values_list(
+        "pk", "granted_items__item_id"
+    ):
+        if item_id is not None:
+            items.setdefault(grant_id, set()).add(item_id)
+    return tuple(
+        GrantFact(
+            grant_id=g.pk,
+            team_id=g.grantee_team_id,
+            user_id=g.grantee_user_id,
+            level=g.level,
+            rights=frozenset(g.rights),
+            state=g.state,
+            expires_at=g.expires_at,
+            item_ids=frozenset(items.get(g.pk, ())) if g.item_scoped else None,
+            residency_limited=g.residency_limited,
+        )
+        for g in grants
+    )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.http import HttpRequest
 
 from audit.services import Target
 from cases.models import Case
-from evidence.models import EvidenceItem
-from teams.access import not_found, require
-from teams.policy import Decision, ItemRef, Perm
+from evidence.models import DerivativeKind, EvidenceItem
+from teams.access import not_found, request_actor, require
+from teams.policy import CaseRef, Decision, ItemRef, Perm, decide
 
 
 def item_target(item_id: int | str) -> Target:
@@ -19,14 +21,16 @@ def case_target(case_id: int | str) -> Target:
     return Target("case", case_id)
 
 
-def item_ref(item: EvidenceItem) -> ItemRef:
+def item_ref(item: EvidenceItem, case_ref: CaseRef | None = None) -> ItemRef:
     return ItemRef(
         item_id=item.pk,
-        case=item.case.as_ref(),
+        case=case_ref or item.case.as_ref(),
         sensitivity=item.sensitivity,
         legal_hold=item.legal_hold,
         is_original=item.is_original,
         state=item.state,
+        derivative_of_id=item.derivative_of_id,
+        is_redacted=item.derivative_kind == DerivativeKind.REDACTED,
     )
 
 
@@ -51,3 +55,10 @@ def get_case_for(request: HttpRequest, case_id: int, perm: Perm) -> tuple[Case, 
         raise not_found(request, perm=perm, targets=[case_target(case_id)])
     decision = require(request, perm, case.as_ref(), targets=[case_target(case.pk)], case_id=case.pk)
     return case, decision
+
+
+def visible_items(request: HttpRequest, case: Case, items: Iterable[EvidenceItem]) -> list[EvidenceItem]:
+    """The items of ``case`` the caller may see: all for its teams, the granted ones through a grant."""
+    actor = request_actor(request)
+    case_ref = case.as_ref()
+    return [item for item in items if decide(actor, Perm.EVIDENCE_VIEW, item_ref(item, case_ref))]

@@ -186,3 +186,4 @@ class IntegrityCheck(models.Model):
 
 
 from evidence.custody_models import CustodyTransfer, TransferState  # noqa: E402, F401  (registers the models)
+from evidence.sharing_models import GrantedItem  # noqa: E402, F401  (registers the model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -32,17 +33,42 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _guarded(chunks: Iterator[bytes], on_failure: OnFailure) -> Iterator[bytes]:
-    """Pass chunks through; on an integrity failure, record it and re-raise so the transfer breaks."""
+class AccessEnded(Exception):
+    """The caller's access ended during the transfer (a grant revoked, suspended or expired)."""
+
+
+# A running transfer asks the policy again at most this often (seconds), between segments.
+RECHECK_SECONDS = 1.0
+
+
+def _guarded(
+    chunks: Iterator[bytes], on_failure: OnFailure, still_allowed: Callable[[], bool] | None = None
+) -> Iterator[bytes]:
+    """Pass chunks through; on an integrity failure, record it and re-raise so the transfer breaks.
+
+    ``still_allowed`` is asked between segments: once it says no, the transfer breaks off.
+    """
+    checked = time.monotonic()
     try:
-        yield from chunks
+        for chunk in chunks:
+            if still_allowed is not None and time.monotonic() - checked >= RECHECK_SECONDS:
+                if not still_allowed():
+                    raise AccessEnded
+                checked = time.monotonic()
+            yield chunk
     except retrieval.IntegrityFailure as failure:
         on_failure(failure.reason)
         raise
 
 
 def content_response(
-    item: EvidenceItem, *, range_header: str, attachment: bool, filename: str, on_failure: OnFailure
+    item: EvidenceItem,
+    *,
+    range_header: str,
+    attachment: bool,
+    filename: str,
+    on_failure: OnFailure,
+    still_allowed: Callable[[], bool] | None = None,
 ) -> HttpResponse | StreamingHttpResponse:
     size = item.size or 0
     wanted = parse_range(range_header, size) if range_header else None
@@ -52,11 +78,12 @@ def content_response(
         return refused
     response: StreamingHttpResponse
     if wanted is None:
-        response = StreamingHttpResponse(_guarded(retrieval.iter_content(item), on_failure), status=200)
+        response = StreamingHttpResponse(_guarded(retrieval.iter_content(item), on_failure, still_allowed), status=200)
         response["Content-Length"] = str(size)
     else:
         start, end = wanted
-        response = StreamingHttpResponse(_guarded(retrieval.iter_range(item, start, end), on_failure), status=206)
+        chunks = _guarded(retrieval.iter_range(item, start, end), on_failure, still_allowed)
+        response = StreamingHttpResponse(chunks, status=206)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     response["Content-Type"] = item.media_type or "application/octet-stream"

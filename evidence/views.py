@@ -20,7 +20,7 @@ from audit.actions import Action
 from audit.services import record
 from cases.models import Case
 from evidence import selectors, services
-from evidence.access import case_target, get_case_for, get_item_for, item_ref, item_target
+from evidence.access import case_target, get_case_for, get_item_for, item_ref, item_target, visible_items
 from evidence.consent import ConsentRefused, require_use
 from evidence.forms import CollectionForm, LegalHoldForm, PurposeForm, ReasonForm
 from evidence.integrity import do_record_integrity_failure
@@ -28,7 +28,7 @@ from evidence.models import EvidenceItem
 from evidence.streaming import content_response
 from evidence.upload import SealingUploadHandler
 from teams.access import acting_as, record_denial, request_actor, require
-from teams.policy import Decision, Perm, decide
+from teams.policy import Decision, Perm, actor_for, decide
 
 # A purpose given for an original opens previews (range requests) of that item for a while.
 PURPOSE_SECONDS = 30 * 60
@@ -51,7 +51,7 @@ def item_list(request: HttpRequest, case_id: int) -> HttpResponse:
             case_id=case.pk,
             targets=[case_target(case.pk)],
         )
-    items = selectors.items_of_case(case)
+    items = visible_items(request, case, selectors.items_of_case(case))
     can_upload = bool(require_quietly(request, Perm.EVIDENCE_UPLOAD, case))
     return render(request, "evidence/item_list.html", {"case": case, "items": items, "can_upload": can_upload})
 
@@ -226,8 +226,17 @@ def _serve(
             purpose=purpose,
         )
 
+    def still_allowed() -> bool:
+        # Revocation, suspension or expiry of a grant ends a transfer already running.
+        return bool(decide(actor_for(request.user), Perm.EVIDENCE_DOWNLOAD, item_ref(item)))
+
     return content_response(
-        item, range_header=range_header, attachment=attachment, filename=_safe_name(item), on_failure=on_failure
+        item,
+        range_header=range_header,
+        attachment=attachment,
+        filename=_safe_name(item),
+        on_failure=on_failure,
+        still_allowed=still_allowed,
     )
 
 

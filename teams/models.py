@@ -49,6 +49,11 @@ class Organisation(models.Model):
     jurisdiction = models.ForeignKey(
         Jurisdiction, on_delete=models.PROTECT, related_name="organisations", verbose_name=_("seat")
     )
+    originals_stay_in_jurisdiction = models.BooleanField(
+        _("originals stay in our jurisdiction"),
+        default=False,
+        help_text=_("Teams in other countries are then given redacted copies only, never originals."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

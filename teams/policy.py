@@ -13,6 +13,7 @@ place (its ``access.py``) and gets back a ``Decision``.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -66,6 +67,9 @@ class Perm(StrEnum):
     USER_AUDIT_VIEW = "audit.view_user"
     # -- end of custody permissions --
     # Redaction
+    # Sharing
+    GRANT_MANAGE = "sharing.grant_manage"
+    GRANT_REVIEW = "sharing.review"
     # -- end of redaction permissions --
 
 
@@ -122,10 +126,28 @@ class TeamRef:
 
 
 @dataclass(frozen=True, slots=True)
+class GrantFact:
+    """A grant of access to a case (or to chosen items of it) for a team outside it, or one of its members."""
+
+    grant_id: int
+    team_id: int
+    user_id: int | None
+    level: str  # "metadata", "redacted" or "originals"
+    rights: frozenset[str]  # "view", "download", "annotate", "export"
+    state: str  # "active", "revoked", "suspended", "expired"
+    expires_at: datetime.datetime
+    # None: the whole case. Otherwise only these items (and their derivatives).
+    item_ids: frozenset[int] | None = None
+    # The owner requires originals to stay in its jurisdiction and this grant crosses a border.
+    residency_limited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CaseRef:
     case_id: int
     organisation_id: int
     team_ids: frozenset[int] = field(default_factory=frozenset)
+    grants: tuple[GrantFact, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +160,9 @@ class ItemRef:
     legal_hold: bool = False
     is_original: bool = True
     state: str = "stored"
+    # The original a derivative was made from, and whether it is a redacted copy (sharing rules).
+    derivative_of_id: int | None = None
+    is_redacted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +325,8 @@ SHREDDED: Final = "shredded"
 
 
 def _evidence_view(actor: Actor, item: ItemRef) -> Decision:
-    return _case_view(actor, item.case)
+    decision = _case_view(actor, item.case)
+    return decision if decision else granted_item(actor, item, "view")
 
 
 def _evidence_upload(actor: Actor, case: CaseRef) -> Decision:
@@ -313,7 +339,7 @@ def _evidence_download(actor: Actor, item: ItemRef) -> Decision:
     roles = CASE_EDITOR_ROLES if item.is_original or item.sensitivity == "restricted" else EVIDENCE_READER_ROLES
     if m := actor.in_any_team(item.case.team_ids, roles):
         return allow(m)
-    return deny(NOT_PERMITTED)
+    return granted_item(actor, item, "download")
 
 
 def _evidence_legal_hold(actor: Actor, item: ItemRef) -> Decision:
@@ -395,13 +421,77 @@ def _user_audit_view(actor: Actor, person: PersonRef) -> Decision:
     return _platform_audit_view(actor, person)
 
 
+# Sharing. A grant lets a team outside the case (or one member of it) reach the case's
+# metadata, its redacted copies or its originals, with the rights the owner chose, until it
+# expires. A revoked, suspended or expired grant gives nothing, at the next request.
+GRANT_HOLDER_ROLES: Final = frozenset({Role.COALITION_LEAD, Role.LAWYER, Role.INVESTIGATOR})
+
+
+def _live_grants(actor: Actor, case: CaseRef, right: str) -> list[tuple[GrantFact, MembershipFact]]:
+    now = datetime.datetime.now(tz=datetime.UTC)
+    found = []
+    for grant in case.grants:
+        if grant.state != "active" or grant.expires_at <= now or right not in grant.rights:
+            continue
+        if grant.user_id is not None and grant.user_id != actor.user_id:
+            continue
+        if m := actor.in_team(grant.team_id, GRANT_HOLDER_ROLES):
+            found.append((grant, m))
+    return found
+
+
+def _grant_covers(grant: GrantFact, item: ItemRef) -> bool:
+    if grant.item_ids is None:
+        return True
+    return item.item_id in grant.item_ids or (
+        item.derivative_of_id is not None and item.derivative_of_id in grant.item_ids
+    )
+
+
+def _granted_content(grant: GrantFact, item: ItemRef) -> bool:
+    """Whether the grant's level reaches this item's content (not only its metadata)."""
+    if grant.level == "originals" and not grant.residency_limited:
+        return True
+    return grant.level in {"originals", "redacted"} and item.is_redacted
+
+
+def granted_case_view(actor: Actor, case: CaseRef) -> Decision:
+    found = _live_grants(actor, case, "view")
+    return allow(found[0][1]) if found else deny(NOT_PERMITTED)
+
+
+def granted_item(actor: Actor, item: ItemRef, right: str) -> Decision:
+    """Through a grant: ``view`` sees the item's metadata; other rights need the item's content level."""
+    for grant, m in _live_grants(actor, item.case, right):
+        if not _grant_covers(grant, item):
+            continue
+        if right == "view" or _granted_content(grant, item):
+            return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+def _case_view_or_granted(actor: Actor, case: CaseRef) -> Decision:
+    decision = _case_view(actor, case)
+    return decision if decision else granted_case_view(actor, case)
+
+
+def _grant_manage(actor: Actor, case: CaseRef) -> Decision:
+    m = actor.in_organisation(case.organisation_id, {Role.COALITION_LEAD})
+    return allow(m) if m else deny(NOT_PERMITTED)
+
+
+def _grant_review(actor: Actor, case: CaseRef) -> Decision:
+    m = actor.in_organisation(case.organisation_id, {Role.COALITION_LEAD, Role.AUDITOR})
+    return allow(m) if m else deny(NOT_PERMITTED)
+
+
 _RULES: dict[Perm, Rule] = {
     Perm.ACCOUNTS_MANAGE: _platform_admin,
     Perm.PLATFORM_AUDIT_VIEW: _platform_audit_view,
     Perm.TEAM_VIEW: _team_view,
     Perm.TEAM_MANAGE_MEMBERS: _team_manage,
     Perm.CASE_CREATE: _case_create,
-    Perm.CASE_VIEW: _case_view,
+    Perm.CASE_VIEW: _case_view_or_granted,
     Perm.CASE_EDIT: _case_edit,
     Perm.CASE_AUDIT_VIEW: _case_audit_view,
     Perm.SURVIVOR_CREATE: _survivor_create,
@@ -431,6 +521,9 @@ _RULES: dict[Perm, Rule] = {
     Perm.AUDIT_ALERTS_VIEW: _platform_audit_view,
     Perm.USER_AUDIT_VIEW: _user_audit_view,
     # -- end of custody rules --
+    # Sharing
+    Perm.GRANT_MANAGE: _grant_manage,
+    Perm.GRANT_REVIEW: _grant_review,
     # -- end of redaction rules --
 }
 

@@ -1,0 +1,325 @@
+"""Grants: giving a team outside a case (or one member of it) access, for a purpose, until a date.
+
+A grant to a team in another jurisdiction, or any grant to originals, rests on the consent
+of every survivor concerned; each consent is registered as a dependency, so withdrawing it
+suspends the grant in the same transaction (``on_consent_withdrawn``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.actions import Action, Outcome
+from audit.services import ActingAs, Target, UserLike, record
+from cases.consent import ConsentRefused, register_dependency, require_all, survivor_target, target_for
+from cases.models import (
+    Case,
+    ConsentAction,
+    ConsentDependency,
+    ConsentRecord,
+    Grant,
+    GrantLevel,
+    GrantRight,
+    GrantState,
+    Notification,
+    Survivor,
+)
+from teams.models import Membership, Role, Team
+
+DEPENDENCY_KIND = "sharing.grant"
+
+
+class GrantInvalid(ValueError):
+    """The grant asked for cannot be made; ``message`` says why (translated)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def grant_target(grant_id: int) -> Target:
+    return Target("sharing.grant", grant_id)
+
+
+def default_expiry() -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(days=settings.CUSTODY_GRANT_DEFAULT_DAYS)
+
+
+def is_cross_border(case: Case, team: Team) -> bool:
+    home = {case.host_jurisdiction_id, case.organisation.jurisdiction_id}
+    return team.jurisdiction_id not in home
+
+
+def _validate(
+    *, case: Case, team: Team, grantee_user: Any, level: str, rights: Sequence[str], expires_at: datetime.datetime
+) -> None:
+    if level not in GrantLevel.values:
+        raise GrantInvalid(_("Choose a level of access."))
+    if not rights or not set(rights) <= set(GrantRight.values):
+        raise GrantInvalid(_("Choose at least one right."))
+    if case.teams.filter(pk=team.pk).exists():
+        raise GrantInvalid(_("This team already works on the case."))
+    if grantee_user is not None and not Membership.objects.filter(user=grantee_user, team=team).exists():
+        raise GrantInvalid(_("The person chosen is not a member of that team."))
+    now = timezone.now()
+    if expires_at <= now:
+        raise GrantInvalid(_("The expiry date must be in the future."))
+    if expires_at > now + datetime.timedelta(days=settings.CUSTODY_GRANT_MAX_DAYS):
+        raise GrantInvalid(_("A grant may last at most %(days)d days.") % {"days": settings.CUSTODY_GRANT_MAX_DAYS})
+
+
+def _required_consents(
+    *,
+    case: Case,
+    team: Team,
+    level: str,
+    survivors: list[Survivor],
+    user: UserLike,
+    request: HttpRequest | None,
+    acting_as: ActingAs | None,
+    purpose: str,
+) -> list[ConsentRecord]:
+    cross_border = is_cross_border(case, team)
+    if not cross_border and level != GrantLevel.ORIGINALS:
+        return []
+    common: dict[str, Any] = {"user": user, "request": request, "acting_as": acting_as, "purpose": purpose}
+    records = require_all(
+        survivors=survivors,
+        action=ConsentAction.SHARE_TEAM,
+        target=target_for(ConsentAction.SHARE_TEAM, team.pk),
+        **common,
+    )
+    if cross_border:
+        records += require_all(
+            survivors=survivors, action=ConsentAction.SHARE_JURISDICTION, target=team.jurisdiction.code, **common
+        )
+    return records
+
+
+def do_grant(
+    *,
+    case: Case,
+    grantee_team: Team,
+    level: str,
+    rights: Sequence[str],
+    purpose: str,
+    user: UserLike,
+    grantee_user: Any = None,
+    expires_at: datetime.datetime | None = None,
+    survivors: Iterable[Survivor] | None = None,
+    link_items: Callable[[Grant], list[int]] | None = None,
+    request: HttpRequest | None = None,
+    acting_as: ActingAs | None = None,
+) -> Grant:
+    """Create a grant, or raise ``GrantInvalid`` / ``ConsentRefused`` (both recorded).
+
+    ``survivors``: those the shared material concerns (items chosen); by default every survivor of the case.
+    ``link_items``: for a grant limited to chosen items, links them in the grant's transaction (so the
+    grant never exists without its limit) and returns their ids.
+    """
+    expires_at = expires_at or default_expiry()
+    concerned = list(survivors) if survivors is not None else list(case.survivors.all())
+    details: dict[str, Any] = {
+        "team": grantee_team.pk,
+        "user": getattr(grantee_user, "pk", None),
+        "level": level,
+        "rights": sorted(rights),
+        "expires_at": expires_at.isoformat(),
+    }
+    targets = [Target("case", case.pk), Target("team", grantee_team.pk)]
+    try:
+        _validate(
+            case=case, team=grantee_team, grantee_user=grantee_user, level=level, rights=rights, expires_at=expires_at
+        )
+        # Outside the grant's transaction so that a consent refusal stays on record.
+        consents = _required_consents(
+            case=case,
+            team=grantee_team,
+            level=level,
+            survivors=concerned,
+            user=user,
+            request=request,
+            acting_as=acting_as,
+            purpose=purpose,
+        )
+    except (GrantInvalid, ConsentRefused) as refused:
+        record(
+            action=Action.GRANT_REFUSED,
+            outcome=Outcome.DENIED,
+            user=user,
+            request=request,
+            acting_as=acting_as,
+            purpose=purpose,
+            case_id=case.pk,
+            targets=targets,
+            details={**details, "reason": str(refused.message)},
+        )
+        raise
+    cross_border = is_cross_border(case, grantee_team)
+    with transaction.atomic():
+        grant = Grant.objects.create(
+            case=case,
+            grantee_team=grantee_team,
+            grantee_user=grantee_user,
+            level=level,
+            rights=sorted(set(rights)),
+            purpose=purpose,
+            cross_border=cross_border,
+            residency_limited=cross_border and case.organisation.originals_stay_in_jurisdiction,
+            item_scoped=link_items is not None,
+            expires_at=expires_at,
+            granted_by_id=user.pk,
+        )
+        if link_items is not None:
+            details["items"] = link_items(grant)
+        for consent in consents:
+            register_dependency(consent_record=consent, kind=DEPENDENCY_KIND, object_id=grant.pk)
+        record(
+            action=Action.GRANT_CREATED,
+            user=user,
+            request=request,
+            acting_as=acting_as,
+            purpose=purpose,
+            case_id=case.pk,
+            consent_record_id=consents[0].pk if consents else None,
+            targets=[*targets, grant_target(grant.pk), *(survivor_target(s.pk) for s in concerned)],
+            details={
+                **details,
+                "grant": grant.pk,
+                "cross_border": cross_border,
+                "residency_limited": grant.residency_limited,
+                "consent_record_ids": [c.pk for c in consents],
+            },
+        )
+    return grant
+
+
+def _end(grant: Grant, *, state: GrantState, user: UserLike | None) -> None:
+    grant.state = state
+    grant.ended_at = timezone.now()
+    grant.ended_by_id = getattr(user, "pk", None)
+    grant.save(update_fields=["state", "ended_at", "ended_by"])
+
+
+def do_revoke_grant(
+    *,
+    grant: Grant,
+    user: UserLike,
+    reason: str = "",
+    request: HttpRequest | None = None,
+    acting_as: ActingAs | None = None,
+) -> Grant:
+    """End a grant now. Every later request through it is refused."""
+    with transaction.atomic():
+        grant = Grant.objects.select_for_update().get(pk=grant.pk)
+        if grant.state != GrantState.ACTIVE:
+            raise GrantInvalid(_("This grant is no longer active."))
+        _end(grant, state=GrantState.REVOKED, user=user)
+        record(
+            action=Action.GRANT_REVOKED,
+            user=user,
+            request=request,
+            acting_as=acting_as,
+            case_id=grant.case_id,
+            targets=[grant_target(grant.pk), Target("team", grant.grantee_team_id)],
+            details={"grant": grant.pk, "reason": reason},
+        )
+    return grant
+
+
+def on_consent_withdrawn(
+    sender: Any, *, record: ConsentRecord, suspended: list[ConsentDependency], user: UserLike | None, **_kwargs: Any
+) -> None:
+    """Suspend the grants resting on a withdrawn consent, in the withdrawal's transaction."""
+    grant_ids = {int(d.object_id) for d in suspended if d.kind == DEPENDENCY_KIND}
+    for grant in Grant.objects.select_for_update().filter(pk__in=grant_ids, state=GrantState.ACTIVE):
+        _end(grant, state=GrantState.SUSPENDED, user=user)
+        _audit_suspension(grant, record, user)
+        Notification.objects.create(
+            user=grant.granted_by,
+            case=grant.case,
+            message=_("A grant on this case was suspended: a survivor withdrew the consent it relied on."),
+        )
+
+
+def _audit_suspension(grant: Grant, consent: ConsentRecord, user: UserLike | None) -> None:
+    record(
+        action=Action.GRANT_SUSPENDED,
+        user=user,
+        case_id=grant.case_id,
+        consent_record_id=consent.pk,
+        targets=[grant_target(grant.pk), survivor_target(consent.survivor_id)],
+        details={"grant": grant.pk, "action": consent.action, "target": consent.target},
+    )
+
+
+def leads_of(case: Case) -> list[Any]:
+    rows = Membership.objects.filter(team__organisation_id=case.organisation_id, role=Role.COALITION_LEAD)
+    return [m.user for m in rows.select_related("user")]
+
+
+def _grantees(grant: Grant) -> list[Any]:
+    if grant.grantee_user is not None:
+        return [grant.grantee_user]
+    rows = Membership.objects.filter(team_id=grant.grantee_team_id).select_related("user")
+    return [m.user for m in rows]
+
+
+def do_expire_grants(*, now: datetime.datetime | None = None) -> int:
+    """End every active grant past its expiry. Idempotent: an ended grant is left as it is."""
+    now = now or timezone.now()
+    ended = 0
+    for grant_id in Grant.objects.filter(state=GrantState.ACTIVE, expires_at__lte=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            grant = Grant.objects.select_for_update().get(pk=grant_id)
+            if grant.state != GrantState.ACTIVE:
+                continue
+            _end(grant, state=GrantState.EXPIRED, user=None)
+            record(
+                action=Action.GRANT_EXPIRED,
+                case_id=grant.case_id,
+                targets=[grant_target(grant.pk), Target("team", grant.grantee_team_id)],
+                details={"grant": grant.pk, "expires_at": grant.expires_at.isoformat()},
+            )
+            ended += 1
+    return ended
+
+
+def do_warn_expiring_grants(*, now: datetime.datetime | None = None) -> int:
+    """Tell grantees and the owner's coalition leads, once, that a grant ends within a week."""
+    now = now or timezone.now()
+    horizon = now + datetime.timedelta(days=settings.CUSTODY_GRANT_WARN_DAYS)
+    warned = 0
+    candidates = Grant.objects.filter(state=GrantState.ACTIVE, warned_at__isnull=True, expires_at__lte=horizon)
+    for grant_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            grant = Grant.objects.select_for_update().select_related("case").get(pk=grant_id)
+            if grant.warned_at is not None or grant.state != GrantState.ACTIVE:
+                continue
+            message = _("Access to case %(case)s granted for “%(purpose)s” ends on %(date)s.") % {
+                "case": grant.case.reference,
+                "purpose": grant.purpose,
+                "date": timezone.localtime(grant.expires_at).date().isoformat(),
+            }
+            people = {u.pk: u for u in [*_grantees(grant), *leads_of(grant.case)]}
+            Notification.objects.bulk_create(
+                [Notification(user=u, case=grant.case, message=message[:400]) for u in people.values()]
+            )
+            grant.warned_at = now
+            grant.save(update_fields=["warned_at"])
+            record(
+                action=Action.GRANT_EXPIRY_WARNED,
+                case_id=grant.case_id,
+                targets=[grant_target(grant.pk)],
+                details={"grant": grant.pk, "notified": len(people)},
+            )
+            warned += 1
+    return warned

@@ -1,0 +1,21 @@
+"""Items a grant is limited to, linked from the evidence side (cases never imports evidence)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Grant
+
+
+class GrantedItem(models.Model):
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="granted_items")
+    item = models.ForeignKey("evidence.EvidenceItem", on_delete=models.PROTECT, related_name="grants")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grant", "item"], name="granted_item_once")]
+        verbose_name = _("granted item")
+        verbose_name_plural = _("granted items")
+
+    def __str__(self) -> str:
+        return f"grant {self.grant_id} item {self.item_id}"
