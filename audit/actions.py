@@ -99,6 +99,10 @@ class Action(models.TextChoices):
     GRANT_EXPIRED = "sharing.grant_expired", _("Grant expired")
     GRANT_EXPIRY_WARNED = "sharing.grant_expiry_warned", _("Grant expiry warning sent")
     GRANT_USED = "sharing.grant_used", _("Material reached through a grant")
+    APPROVAL_REQUESTED = "sharing.approval_requested", _("Second approval requested")
+    APPROVAL_GIVEN = "sharing.approval_given", _("Second approval given")
+    APPROVAL_DECLINED = "sharing.approval_declined", _("Second approval declined")
+    APPROVAL_USED = "sharing.approval_used", _("Second approval used")
     # -- end of sharing section --
     # Redaction
     # -- end of redaction section --

@@ -561,3 +561,47 @@ def grant_facts(case_id: int) -> tuple[GrantFact, ...]:
         )
         for g in grants
     )
+
+
+class ApprovalKind(models.TextChoices):
+    GRANT_ORIGINALS_ABROAD = "grant_originals_abroad", _("Grant originals to a team in another country")
+    REVEAL_IDENTITY = "reveal_identity", _("Reveal a survivor's identity")
+    EXPORT_ORIGINALS = "export_originals", _("Export originals")
+
+
+class ApprovalState(models.TextChoices):
+    PENDING = "pending", _("Waiting for a second coalition lead")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+    USED = "used", _("Used")
+
+
+class ApprovalRequest(models.Model):
+    """Two-person rule: a sensitive action waits until a second coalition lead approves it in time.
+
+    ``subject`` names what is approved (``team:<id>``, ``survivor:<id>``, ...) so an approval is
+    used once, for that action only, by the person who asked.
+    """
+
+    kind = models.CharField(_("kind"), max_length=32, choices=ApprovalKind.choices)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="approval_requests")
+    subject = models.CharField(_("subject"), max_length=64)
+    purpose = models.CharField(_("purpose"), max_length=300)
+    state = models.CharField(max_length=16, choices=ApprovalState.choices, default=ApprovalState.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("approve before"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["case", "kind", "subject", "state"])]
+        verbose_name = _("approval request")
+        verbose_name_plural = _("approval requests")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject} ({self.state})"

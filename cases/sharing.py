@@ -19,8 +19,10 @@ from django.utils.translation import gettext as _
 
 from audit.actions import Action, Outcome
 from audit.services import ActingAs, Target, UserLike, record
+from cases.approvals import usable_approval, use_approval
 from cases.consent import ConsentRefused, register_dependency, require_all, survivor_target, target_for
 from cases.models import (
+    ApprovalKind,
     Case,
     ConsentAction,
     ConsentDependency,
@@ -56,6 +58,14 @@ def default_expiry() -> datetime.datetime:
 def is_cross_border(case: Case, team: Team) -> bool:
     home = {case.host_jurisdiction_id, case.organisation.jurisdiction_id}
     return team.jurisdiction_id not in home
+
+
+def needs_second_approval(case: Case, team: Team, level: str) -> bool:
+    return level == GrantLevel.ORIGINALS and is_cross_border(case, team)
+
+
+def approval_subject(team: Team) -> str:
+    return f"team:{team.pk}"
 
 
 def _validate(
@@ -139,6 +149,10 @@ def do_grant(
         _validate(
             case=case, team=grantee_team, grantee_user=grantee_user, level=level, rights=rights, expires_at=expires_at
         )
+        if needs_second_approval(case, grantee_team, level) and not usable_approval(
+            kind=ApprovalKind.GRANT_ORIGINALS_ABROAD, case=case, subject=approval_subject(grantee_team), user=user
+        ):
+            raise GrantInvalid(_("Originals for a team in another country need a second coalition lead's approval."))
         # Outside the grant's transaction so that a consent refusal stays on record.
         consents = _required_consents(
             case=case,
@@ -165,6 +179,11 @@ def do_grant(
         raise
     cross_border = is_cross_border(case, grantee_team)
     with transaction.atomic():
+        if needs_second_approval(case, grantee_team, level):
+            approval = use_approval(
+                kind=ApprovalKind.GRANT_ORIGINALS_ABROAD, case=case, subject=approval_subject(grantee_team), user=user
+            )
+            details["approval"] = approval.pk
         grant = Grant.objects.create(
             case=case,
             grantee_team=grantee_team,

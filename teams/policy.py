@@ -70,6 +70,7 @@ class Perm(StrEnum):
     # Sharing
     GRANT_MANAGE = "sharing.grant_manage"
     GRANT_REVIEW = "sharing.review"
+    APPROVAL_DECIDE = "sharing.approval_decide"
     # -- end of redaction permissions --
 
 
@@ -524,6 +525,7 @@ _RULES: dict[Perm, Rule] = {
     # Sharing
     Perm.GRANT_MANAGE: _grant_manage,
     Perm.GRANT_REVIEW: _grant_review,
+    Perm.APPROVAL_DECIDE: _grant_manage,
     # -- end of redaction rules --
 }
 

@@ -360,6 +360,13 @@ CELERY_BEAT_SCHEDULE["audit.make_checkpoint"] = {
 CELERY_BEAT_SCHEDULE["audit.verify_chain"] = {"task": "audit.verify_chain", "schedule": 24 * 60 * 60}
 # Also e-mail in-app case notifications through Django's mail backend (EMAIL_* settings).
 CUSTODY_NOTIFY_BY_EMAIL = env.bool("CUSTODY_NOTIFY_BY_EMAIL", False)
+# Grants to other teams: default and longest duration; expired once a day, warned a week before.
+CUSTODY_GRANT_DEFAULT_DAYS = env.int("CUSTODY_GRANT_DEFAULT_DAYS", 90, minimum=1)
+CUSTODY_GRANT_MAX_DAYS = env.int("CUSTODY_GRANT_MAX_DAYS", 365, minimum=1)
+CUSTODY_GRANT_WARN_DAYS = 7
+# Two-person rule: how long a request waits for a second coalition lead, and how long an approval stays usable.
+CUSTODY_APPROVAL_WINDOW_HOURS = env.int("CUSTODY_APPROVAL_WINDOW_HOURS", 48, minimum=1)
+CELERY_BEAT_SCHEDULE["sharing.expire_grants"] = {"task": "sharing.expire_grants", "schedule": 24 * 60 * 60}
 
 # --- REST API -----------------------------------------------------------------
 
@@ -380,11 +387,6 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Custody API",
     "DESCRIPTION": "Secure evidence vault for strategic litigation.",
-# Grants to other teams: default and longest duration; expired once a day, warned a week before.
-CUSTODY_GRANT_DEFAULT_DAYS = env.int("CUSTODY_GRANT_DEFAULT_DAYS", 90, minimum=1)
-CUSTODY_GRANT_MAX_DAYS = env.int("CUSTODY_GRANT_MAX_DAYS", 365, minimum=1)
-CUSTODY_GRANT_WARN_DAYS = 7
-CELERY_BEAT_SCHEDULE["sharing.expire_grants"] = {"task": "sharing.expire_grants", "schedule": 24 * 60 * 60}
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

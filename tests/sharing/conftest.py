@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+from cases.approvals import do_decide_approval, do_request_approval
 from cases.consent_services import do_record_consent
-from cases.models import Case, ConsentAction, Decision, Grant, GrantLevel, Survivor
+from cases.models import ApprovalKind, ApprovalRequest, Case, ConsentAction, Decision, Grant, GrantLevel, Survivor
 from cases.sharing import do_grant
+from teams.models import Role
 from tests.conftest import World
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, MembershipFactory, UserFactory
 
 
 @dataclass
@@ -49,6 +51,23 @@ class ShareWorld:
             user=self.world.lead,
             **kw,
         )
+
+
+def second_lead(world: World) -> Any:
+    user = UserFactory(username="second-lead")
+    MembershipFactory(user=user, team=world.team_car, role=Role.COALITION_LEAD)
+    return user
+
+
+def approve_originals_abroad(sw: ShareWorld) -> ApprovalRequest:
+    approval = do_request_approval(
+        kind=ApprovalKind.GRANT_ORIGINALS_ABROAD,
+        case=sw.case,
+        subject=f"team:{sw.world.team_tcc.pk}",
+        purpose="originals for the forensic examiner",
+        user=sw.world.lead,
+    )
+    return do_decide_approval(approval=approval, user=second_lead(sw.world), approve=True)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from evidence.models import DerivativeKind, EvidenceItem
 from evidence.sealing import SEGMENT_SIZE
 from evidence.sharing import do_grant_items
 from evidence.streaming import AccessEnded
-from tests.sharing.conftest import ShareWorld
+from tests.sharing.conftest import ShareWorld, approve_originals_abroad
 
 PURPOSE = {"purpose": "prepare the joint complaint"}
 
@@ -100,7 +100,7 @@ def test_residency_keeps_originals_home(sw: ShareWorld, pair: Any, login: Any) -
     sw.world.org_car.originals_stay_in_jurisdiction = True
     sw.world.org_car.save()
     sw.consent_to_foreign_team()
-    sw.consent("share_team", sw.world.team_tcc.pk)
+    approve_originals_abroad(sw)
     grant = sw.grant(level=GrantLevel.ORIGINALS, rights=("view", "download"))
     assert grant.residency_limited
     foreign = login(sw.world.other_member, sudo=True)
