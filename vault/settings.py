@@ -316,6 +316,20 @@ else:
     STORAGES["evidence"] = _local("objects")
     STORAGES["audit"] = _local("checkpoints")
 
+# Evidence of the countries listed in CUSTODY_EVIDENCE_COUNTRIES is kept in a location of its own,
+# storage alias "evidence-<cc>" (production: bucket CUSTODY_EVIDENCE_BUCKET_<CC>; embedded: var/objects-<cc>).
+# Cases hosted elsewhere use "evidence". See docs/evidence.md.
+CUSTODY_EVIDENCE_STORAGES: dict[str, str] = {}
+for _country in env.list("CUSTODY_EVIDENCE_COUNTRIES", []):
+    _code = _country.strip().upper()
+    CUSTODY_EVIDENCE_STORAGES[_code] = f"evidence-{_code.lower()}"
+    STORAGES[f"evidence-{_code.lower()}"] = (
+        _s3(f"CUSTODY_EVIDENCE_BUCKET_{_code}") if PRODUCTION else _local(f"objects-{_code.lower()}")
+    )
+# Host countries whose evidence keys are per country ("jur:<CC>") rather than per organisation.
+CUSTODY_JURISDICTION_KEYS = frozenset(code.strip().upper() for code in env.list("CUSTODY_JURISDICTION_KEYS", []))
+CUSTODY_MAX_UPLOAD_BYTES = env.int("CUSTODY_MAX_UPLOAD_BYTES", 64 * 1024**3, minimum=1)
+
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -352,6 +366,12 @@ CELERY_BEAT_SCHEDULE["cases.send_deadline_reminders"] = {
 }
 # Evidence integrity sweep: every stored object re-read and checked, once a day.
 CELERY_BEAT_SCHEDULE["evidence.verify_all"] = {"task": "evidence.verify_all", "schedule": 24 * 60 * 60}
+# Unfinished resumable uploads are removed once CUSTODY_UPLOAD_EXPIRY_DAYS pass without progress.
+CELERY_BEAT_SCHEDULE["evidence.purge_stale_uploads"] = {
+    "task": "evidence.purge_stale_uploads",
+    "schedule": 6 * 60 * 60,
+}
+CUSTODY_UPLOAD_EXPIRY_DAYS = env.int("CUSTODY_UPLOAD_EXPIRY_DAYS", 7, minimum=1)
 # Audit: sign the chain's head every hour (nothing new when it did not move); verify it all nightly.
 CELERY_BEAT_SCHEDULE["audit.make_checkpoint"] = {
     "task": "audit.make_checkpoint",
