@@ -103,6 +103,9 @@ class Action(models.TextChoices):
     APPROVAL_GIVEN = "sharing.approval_given", _("Second approval given")
     APPROVAL_DECLINED = "sharing.approval_declined", _("Second approval declined")
     APPROVAL_USED = "sharing.approval_used", _("Second approval used")
+    GRANTS_LISTED = "sharing.grants_listed", _("Grants of a case viewed")
+    ACCESS_REVIEW_VIEWED = "sharing.review_viewed", _("Access review viewed")
+    ACCESS_REVIEW_EXPORTED = "sharing.review_exported", _("Access review exported (CSV)")
     # -- end of sharing section --
     # Redaction
     # -- end of redaction section --

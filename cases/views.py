@@ -125,6 +125,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "case": case,
         "status": selectors.current_status(case),
         "can_edit": can_edit,
+        "can_share": bool(decide(actor, Perm.GRANT_MANAGE, case.as_ref())),
         "survivors": case.survivors.all(),
         "forms": {
             "status": StatusForm(),

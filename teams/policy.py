@@ -481,8 +481,13 @@ def _grant_manage(actor: Actor, case: CaseRef) -> Decision:
     return allow(m) if m else deny(NOT_PERMITTED)
 
 
-def _grant_review(actor: Actor, case: CaseRef) -> Decision:
-    m = actor.in_organisation(case.organisation_id, {Role.COALITION_LEAD, Role.AUDITOR})
+@dataclass(frozen=True, slots=True)
+class OrganisationRef:
+    organisation_id: int
+
+
+def _grant_review(actor: Actor, owner: CaseRef | OrganisationRef) -> Decision:
+    m = actor.in_organisation(owner.organisation_id, {Role.COALITION_LEAD, Role.AUDITOR})
     return allow(m) if m else deny(NOT_PERMITTED)
 
 
