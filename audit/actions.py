@@ -106,6 +106,9 @@ class Action(models.TextChoices):
     GRANTS_LISTED = "sharing.grants_listed", _("Grants of a case viewed")
     ACCESS_REVIEW_VIEWED = "sharing.review_viewed", _("Access review viewed")
     ACCESS_REVIEW_EXPORTED = "sharing.review_exported", _("Access review exported (CSV)")
+    ANNOTATION_ADDED = "sharing.annotation_added", _("Comment added to an item")
+    ANNOTATION_REFUSED = "sharing.annotation_refused", _("Comment refused: it names a survivor")
+    ANNOTATIONS_VIEWED = "sharing.annotations_viewed", _("Comments on an item viewed")
     # -- end of sharing section --
     # Redaction
     # -- end of redaction section --

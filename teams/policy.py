@@ -71,6 +71,7 @@ class Perm(StrEnum):
     GRANT_MANAGE = "sharing.grant_manage"
     GRANT_REVIEW = "sharing.review"
     APPROVAL_DECIDE = "sharing.approval_decide"
+    ITEM_ANNOTATE = "sharing.annotate"
     # -- end of redaction permissions --
 
 
@@ -462,11 +463,11 @@ def granted_case_view(actor: Actor, case: CaseRef) -> Decision:
 
 
 def granted_item(actor: Actor, item: ItemRef, right: str) -> Decision:
-    """Through a grant: ``view`` sees the item's metadata; other rights need the item's content level."""
+    """Through a grant: ``view`` and ``annotate`` need the item covered; other rights its content level too."""
     for grant, m in _live_grants(actor, item.case, right):
         if not _grant_covers(grant, item):
             continue
-        if right == "view" or _granted_content(grant, item):
+        if right in {"view", "annotate"} or _granted_content(grant, item):
             return allow(m)
     return deny(NOT_PERMITTED)
 
@@ -479,6 +480,12 @@ def _case_view_or_granted(actor: Actor, case: CaseRef) -> Decision:
 def _grant_manage(actor: Actor, case: CaseRef) -> Decision:
     m = actor.in_organisation(case.organisation_id, {Role.COALITION_LEAD})
     return allow(m) if m else deny(NOT_PERMITTED)
+
+
+def _item_annotate(actor: Actor, item: ItemRef) -> Decision:
+    if m := actor.in_any_team(item.case.team_ids, CASE_EDITOR_ROLES):
+        return allow(m)
+    return granted_item(actor, item, "annotate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,6 +538,7 @@ _RULES: dict[Perm, Rule] = {
     Perm.GRANT_MANAGE: _grant_manage,
     Perm.GRANT_REVIEW: _grant_review,
     Perm.APPROVAL_DECIDE: _grant_manage,
+    Perm.ITEM_ANNOTATE: _item_annotate,
     # -- end of redaction rules --
 }
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<int:case_id>/audit/", include("cases.audit_urls")),
     path("cases/", include("cases.urls")),
     path("sharing/", include("cases.sharing_urls")),
+    path("evidence/", include("evidence.annotation_urls")),
     path("evidence/", include("evidence.urls")),
     path("evidence/", include("evidence.custody_urls")),
     path("audit/", include("teams.audit_urls")),
