@@ -88,6 +88,11 @@ class Command(BaseCommand):
             outcome = redact_file(source, target, terms, policy)
         except RedactionError as exc:
             raise CommandError(exc.message) from exc
+        except Exception as exc:
+            # The exception's own message could quote document content: only its type is shown.
+            raise CommandError(
+                _("Redaction failed (%(type)s); nothing was written.") % {"type": type(exc).__name__}
+            ) from None
         if options["report"]:
             _write_json(options["report"], outcome.report.as_dict())
         self.stdout.write(
