@@ -18,7 +18,7 @@ from accounts.sudo import SudoPermission
 from audit.actions import Action
 from audit.services import record
 from evidence import selectors, services
-from evidence.access import case_target, get_case_for, get_item_for, item_target
+from evidence.access import case_target, get_case_for, get_item_for, item_target, visible_items
 from evidence.consent import ConsentRefused, require_use
 from evidence.integrity import do_record_integrity_failure
 from evidence.models import EvidenceItem
@@ -94,7 +94,8 @@ class CaseItemsView(APIView):
                 case_id=case.pk,
                 targets=[case_target(case.pk)],
             )
-        return Response(ItemSerializer(selectors.items_of_case(case), many=True).data)
+        items = visible_items(request._request, case, selectors.items_of_case(case))
+        return Response(ItemSerializer(items, many=True).data)
 
 
 class ItemView(APIView):
