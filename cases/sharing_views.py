@@ -60,7 +60,7 @@ def grants(request: HttpRequest, case_id: int) -> HttpResponse:
     context = {
         "case": case,
         "form": form,
-        "approval_form": ApprovalRequestForm(case=case),
+        "approval_form": ApprovalRequestForm(case=case, prefix="approval"),
         "grants": selectors.grants_of_case(case.pk),
         "approvals": selectors.pending_approvals(case.pk),
         "residency": case.organisation.originals_stay_in_jurisdiction,
@@ -101,7 +101,7 @@ def revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
 @require_POST
 def request_approval(request: HttpRequest, case_id: int) -> HttpResponse:
     case, decision = get_case_for(request, case_id, Perm.GRANT_MANAGE)
-    form = ApprovalRequestForm(request.POST, case=case)
+    form = ApprovalRequestForm(request.POST, case=case, prefix="approval")
     if not form.is_valid():
         messages.error(request, _("Choose a team and state why originals are needed (at least 10 characters)."))
         return redirect("sharing:grants", case_id=case.pk)

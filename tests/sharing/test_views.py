@@ -93,7 +93,7 @@ def test_revocation_removes_access_in_the_open_session(sw: ShareWorld, login: An
 def test_only_the_lead_asks_for_approval(sw: ShareWorld, login: Any, who: str) -> None:
     response = login(getattr(sw.world, who)).post(
         reverse("sharing:request_approval", args=[sw.case.pk]),
-        {"grantee_team": sw.world.team_tcc.pk, "purpose": "originals for the forensic examiner"},
+        {"approval-grantee_team": sw.world.team_tcc.pk, "approval-purpose": "originals for the forensic examiner"},
     )
     assert response.status_code == 404
 
@@ -102,7 +102,7 @@ def test_second_lead_approves_from_the_page_but_not_the_requester(sw: ShareWorld
     lead = login(sw.world.lead)
     lead.post(
         reverse("sharing:request_approval", args=[sw.case.pk]),
-        {"grantee_team": sw.world.team_tcc.pk, "purpose": "originals for the forensic examiner"},
+        {"approval-grantee_team": sw.world.team_tcc.pk, "approval-purpose": "originals for the forensic examiner"},
     )
     from cases.models import ApprovalRequest
 
