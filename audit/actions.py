@@ -81,6 +81,7 @@ class Action(models.TextChoices):
     EVIDENCE_LEGAL_HOLD_REMOVED = "evidence.legal_hold_removed", _("Legal hold removed")
     EVIDENCE_SHREDDED = "evidence.shredded", _("Evidence crypto-shredded")
     EVIDENCE_KEYS_ROTATED = "evidence.keys_rotated", _("Data keys re-wrapped under a new key version")
+    EVIDENCE_UPLOAD_RESTARTED = "evidence.upload_restarted", _("Resumable upload restarted under a new key")
     # -- end of evidence section --
     # Custody transfers and reports
     PHYSICAL_ITEM_REGISTERED = "custody.physical_registered", _("Physical item registered")

@@ -147,6 +147,12 @@ class UploadSession(models.Model):
     offset = models.PositiveBigIntegerField(_("bytes durably stored"), default=0)
     # Storage keys of the stored parts, in order; each holds whole encrypted segments only.
     part_keys = models.JSONField(default=list)
+    # Segment indexes below this number have been handed to the encryptor under the current data key
+    # (claimed and committed before encrypting). One of them not stored means it may be encrypted again
+    # with other bytes under the same nonce: such a session restarts under a new key instead.
+    burned_segments = models.PositiveBigIntegerField(default=0)
+    # Bumped when the session restarts under a new data key; writes of an older key are refused.
+    generation = models.PositiveIntegerField(default=0)
     storage_location = models.CharField(max_length=64)
     kek_scope = models.CharField(max_length=128)
     provider = models.CharField(max_length=32)

@@ -5,6 +5,12 @@ received into one part object under ``uploads/<id>/`` and answers ``Upload-Offse
 segment boundary stored; the partial segment at the end of an interrupted PATCH is discarded
 (never written) and the client resends it. When the last byte arrives, the parts are composed
 into the item's object and the item is recorded.
+
+No segment index is ever encrypted twice under one data key. Before the encryptor may seal a
+segment, its index is claimed in the session (``burned_segments``, committed first). A PATCH that
+would seal an index already claimed but never stored (its part was lost to a store failure, or
+another request holds it) is refused and the session restarts from byte 0 under a fresh data key,
+so resent bytes that differ from the lost ones never share a nonce with them.
 """
 
 from __future__ import annotations
@@ -163,19 +169,95 @@ def _patch(request: HttpRequest, upload: UploadSession) -> HttpResponse:
         response = _error(409, _("The upload continues from another offset."))
         response["Upload-Offset"] = str(upload.offset)
         return response
-    data_key = sealing.unwrap([_Wrapped(bytes(upload.wrapped_key))], upload.item_uid)
     try:
+        if upload.burned_segments > upload.offset // sealing.SEGMENT_SIZE:
+            restarted = _restart(request, upload)
+            if offset != 0 or not restarted:
+                return _restart_required()
+        data_key = sealing.unwrap([_Wrapped(bytes(upload.wrapped_key))], upload.item_uid)
         new_offset, digests = _seal_part(request, upload, data_key)
     except storage.StorageUnavailable:
         return _error(503, _("The evidence store could not be reached. Resume the upload later."))
     except sealing.CryptoError:
         return _error(409, _("The stored part of this upload is damaged. Start the upload again."))
+    except _Superseded:
+        return _restart_required()
     if digests is not None:
         return _complete(request, upload, data_key, digests)
     response = _tus(HttpResponse(status=204))
     response["Upload-Offset"] = str(new_offset)
     upload.refresh_from_db(fields=["updated_at"])
     return _expires(response, upload)
+
+
+class _Superseded(Exception):
+    """Another request claimed the segments this one was about to encrypt, or restarted the session."""
+
+
+def _restart_required() -> HttpResponse:
+    response = _error(
+        409,
+        _(
+            "Part of this upload was lost before it could be stored. For the safety of the encryption "
+            "it starts again from the beginning: send the file again from byte 0."
+        ),
+    )
+    response["Upload-Offset"] = "0"
+    return response
+
+
+def _restart(request: HttpRequest, upload: UploadSession) -> bool:
+    """Start the session again at byte 0 under a fresh data key; the stored parts are discarded.
+
+    Returns False if another request changed the session meanwhile (nothing is changed then).
+    """
+    old_key = sealing.unwrap([_Wrapped(bytes(upload.wrapped_key))], upload.item_uid)
+    name = sealing.open_name(old_key, upload.item_uid, bytes(upload.sealed_original_name))
+    for key in upload.part_keys:
+        storage.delete(upload.storage_location, key)
+    data_key = sealing.new_data_key(upload.kek_scope, upload.item_uid)
+    primary = data_key.primary
+    changes: dict[str, Any] = {
+        "offset": 0,
+        "part_keys": [],
+        "burned_segments": 0,
+        "generation": upload.generation + 1,
+        "provider": primary.provider,
+        "kek_version": primary.kek_version,
+        "wrapped_key": primary.wrapped,
+        "sealed_original_name": sealing.seal_name(data_key, upload.item_uid, name),
+        "sealed_head": b"",
+    }
+    with transaction.atomic():
+        current = UploadSession.objects.filter(
+            pk=upload.pk, generation=upload.generation, offset=upload.offset, burned_segments=upload.burned_segments
+        )
+        if not current.update(**changes):
+            return False
+        record(
+            action=Action.EVIDENCE_UPLOAD_RESTARTED,
+            user=request.user,
+            request=request,
+            case_id=upload.case_id,
+            targets=[case_target(upload.case_id)],
+            details={"upload": str(upload.pk), "discarded_bytes": upload.offset},
+        )
+    for name_, value in changes.items():
+        setattr(upload, name_, value)
+    return True
+
+
+def _claim(upload: UploadSession, segments: int) -> None:
+    """Commit that segment indexes below ``segments`` may now be encrypted (before any of them is)."""
+    if segments <= upload.burned_segments:
+        return
+    with transaction.atomic():
+        claimed = UploadSession.objects.filter(
+            pk=upload.pk, generation=upload.generation, burned_segments=upload.burned_segments
+        ).update(burned_segments=segments)
+    if not claimed:
+        raise _Superseded
+    upload.burned_segments = segments
 
 
 class _Wrapped:
@@ -229,8 +311,11 @@ def _seal_part(
                 position = encryptor.plaintext_offset
                 if position < HEAD_BYTES:
                     head.extend(chunk[: HEAD_BYTES - position])
+                # update() seals only segments complete in what it has received, suspend() at most one more.
+                _claim(upload, (position + len(chunk)) // sealing.SEGMENT_SIZE)
                 storage.put(out, encryptor.update(chunk))
             if encryptor.plaintext_offset == upload.length:
+                _claim(upload, max(1, -(-upload.length // sealing.SEGMENT_SIZE)))
                 storage.put(out, encryptor.finalize())
                 new_offset, digests = upload.length, encryptor.digests
             else:
@@ -268,7 +353,7 @@ def _record_part(
     changes: dict[str, Any] = {"offset": new_offset, "part_keys": [*upload.part_keys, key]}
     if start == 0:
         changes["sealed_head"] = sealing.seal_name(data_key, upload.item_uid, base64.b64encode(head).decode("ascii"))
-    updated = UploadSession.objects.filter(pk=upload.pk, offset=start).update(**changes)
+    updated = UploadSession.objects.filter(pk=upload.pk, offset=start, generation=upload.generation).update(**changes)
     if not updated:
         # Another request stored this range first: drop ours; the client asks HEAD and continues.
         storage.delete(upload.storage_location, key)
