@@ -117,50 +117,95 @@ def _deleted(first: int, last: int) -> Finding:
     )
 
 
+def prepared(using: str = "default", after: int = 0, upto: int = LAST) -> Iterator[canonical_sql.Prepared]:
+    """Events ``after < seq <= upto`` in sequence order as (seq, prev_hash, hash, target count, canonical
+    bytes or None when only the reference encoder can tell)."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        yield from canonical_sql.stream_postgresql(connection.connection, AuditEvent._meta.db_table, after, upto)
+        return
+    encode = canonical_sql.canonical
+    for row in rows(using, after=after, upto=upto):
+        yield row[0], row[16], row[17], row[18] or 0, encode(row)
+
+
+def _first_edit(suspects: list[tuple[int, str]], before: int, using: str) -> Finding | None:
+    """The first event (up to ``before``) whose stored hash the reference encoder does not give either."""
+    for seq, stored in suspects:
+        if seq <= before and _reference_hash(seq, using) != stored:
+            return Finding(
+                Kind.EDITED, seq, _("Event #%(seq)s was edited: its content no longer matches its hash.") % {"seq": seq}
+            )
+    return None
+
+
 def walk(cps: dict[int, Checkpoint], using: str = "default", after: int = 0, upto: int = LAST) -> Span:
     """Check the events ``after < seq <= upto``. From the start of the chain (``after == 0``) the
     first event must be #1 on the genesis hash; a later range takes its first event's place and
-    link as given, for the caller to join to the range before it."""
+    link as given, for the caller to join to the range before it.
+
+    Rows whose fast bytes do not give their stored hash are only suspects until the stream is closed
+    (no other query can run on the connection while PostgreSQL streams): they are then re-hashed the
+    reference way, in order, and the first that still fails is the finding, ahead of any later one."""
     span = Span()
     report = span.report
     expected_seq, prev = (1, chain.GENESIS_HASH) if after == 0 else (0, "")
-    sha256 = hashlib.sha256
-    encode = canonical_sql.canonical
-    for row in rows(using, after=after, upto=upto):
-        seq, prev_hash, stored = row[0], row[16], row[17]
+    suspects: list[tuple[int, str]] = []
+    stream = prepared(using, after, upto)
+    try:
+        finding = _walk_stream(stream, span, cps, suspects, expected_seq, prev)
+    finally:
+        stream.close()
+    edit = _first_edit(suspects, finding.seq if finding else LAST, using)
+    if edit is not None:
+        report.finding = edit
+    elif finding is not None and finding.kind is Kind.INSERTED:
+        report.finding = _link_finding(finding.seq, finding.message, using)
+    else:
+        report.finding = finding
+    return span
+
+
+def _walk_stream(
+    stream: Iterator[canonical_sql.Prepared],
+    span: Span,
+    cps: dict[int, Checkpoint],
+    suspects: list[tuple[int, str]],
+    expected_seq: int,
+    prev: str,
+) -> Finding | None:
+    """The walk proper; a broken link comes back as an INSERTED finding carrying the expected
+    previous hash, to be named once the stream is closed."""
+    report = span.report
+    sha256, fromhex = hashlib.sha256, bytes.fromhex
+    for seq, prev_hash, stored, count, data in stream:
         if not span.first_seq:
             span.first_seq, span.first_prev = seq, prev_hash
             if not expected_seq:
                 expected_seq, prev = seq, prev_hash
         if seq != expected_seq:
-            report.finding = _deleted(expected_seq, seq - 1)
-            return span
+            return _deleted(expected_seq, seq - 1)
         if prev_hash != prev:
-            report.finding = _link_finding(seq, prev, using)
-            return span
-        computed = sha256(bytes.fromhex(prev_hash) + encode(row)).hexdigest()
-        if computed != stored and _reference_hash(seq, using) != stored:
-            report.finding = Finding(
-                Kind.EDITED, seq, _("Event #%(seq)s was edited: its content no longer matches its hash.") % {"seq": seq}
-            )
-            return span
+            return Finding(Kind.INSERTED, seq, prev)
+        if data is None or sha256(fromhex(prev_hash) + data).hexdigest() != stored:
+            suspects.append((seq, stored))
         checkpoint = cps.get(seq)
         if checkpoint is not None:
             if checkpoint.head_hash != stored:
-                report.finding = Finding(
+                return Finding(
                     Kind.CHECKPOINT,
                     seq,
                     _("Checkpoint #%(seq)s was signed over a different chain: the log up to it was rewritten.")
                     % {"seq": seq},
                 )
-                return span
             report.checkpoints += 1
-        span.targets += row[18] or 0
+        span.targets += count
         report.events += 1
         report.head_seq = seq
         expected_seq, prev = seq + 1, stored
     span.last_hash = prev
-    return span
+    return None
 
 
 def _span_worker(after: int, upto: int, using: str) -> Span:
