@@ -132,6 +132,51 @@ def test_every_french_entry_is_translated_and_none_is_fuzzy() -> None:
     assert problems(entries) == []
 
 
+# One French term per legal notion, so a lawyer never wonders whether two words mean two things.
+GLOSSARY = [
+    (r"\bchain of custody\b", "chaîne de possession"),
+    (r"\bevidence items?\b", "élément"),
+    (r"\bsurvivors?\b", "personne"),
+    (r"\bMHPSS\b", "SMSPS"),
+    (r"\blegal hold\b", "conservation légale"),
+    (r"\bredact", "caviard"),
+    (r"\bcoalition leads?\b", "responsable"),
+]
+# Addressed to the survivor on the consent receipt, where "the survivor" is "you".
+GLOSSARY_EXCEPTIONS = {"Contact the survivor"}
+
+
+def glossary_problems(entries: list[Entry]) -> list[str]:
+    found = []
+    for entry in entries:
+        source = PLACEHOLDER.sub("", entry.msgid + " " + entry.fields.get("msgid_plural", ""))
+        if entry.msgid in GLOSSARY_EXCEPTIONS:
+            continue
+        for english, french in GLOSSARY:
+            if re.search(english, source, re.IGNORECASE) and not all(
+                french.lower() in translation.lower() for translation in entry.translations
+            ):
+                found.append(f"{french!r} expected: {entry.msgid!r}")
+        if any("·" in translation for translation in entry.translations):
+            found.append(f"middle-dot form, write it out: {entry.msgid!r}")
+    return found
+
+
+def test_the_glossary_check_sees_a_stray_term() -> None:
+    entries = parse(
+        'msgid "Legal hold"\nmsgstr "Conservation judiciaire"\n\nmsgid "Survivors"\nmsgstr "Survivant·es"\n'
+    )
+    assert glossary_problems(entries) == [
+        "'conservation légale' expected: 'Legal hold'",
+        "'personne' expected: 'Survivors'",
+        "middle-dot form, write it out: 'Survivors'",
+    ]
+
+
+def test_the_french_catalog_keeps_one_term_per_legal_notion() -> None:
+    assert glossary_problems(parse(CATALOG.read_text(encoding="utf-8"))) == []
+
+
 def test_msgfmt_accepts_the_french_catalog() -> None:
     msgfmt = shutil.which("msgfmt")
     assert msgfmt, "gettext's msgfmt is needed to build the catalogs (make messages)"
