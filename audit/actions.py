@@ -99,7 +99,6 @@ class Action(models.TextChoices):
     GRANT_SUSPENDED = "sharing.grant_suspended", _("Grant suspended by a consent withdrawal")
     GRANT_EXPIRED = "sharing.grant_expired", _("Grant expired")
     GRANT_EXPIRY_WARNED = "sharing.grant_expiry_warned", _("Grant expiry warning sent")
-    GRANT_USED = "sharing.grant_used", _("Material reached through a grant")
     APPROVAL_REQUESTED = "sharing.approval_requested", _("Second approval requested")
     APPROVAL_GIVEN = "sharing.approval_given", _("Second approval given")
     APPROVAL_DECLINED = "sharing.approval_declined", _("Second approval declined")

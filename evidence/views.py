@@ -141,7 +141,10 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
         )
     context: dict[str, Any] = {
         "item": item,
-        "history": selectors.item_history(item),
+        # The item's audit trail is for the case's own people; a grant shows the item, not who worked on it.
+        "history": selectors.item_history(item)
+        if decide(request_actor(request), Perm.CASE_AUDIT_VIEW, item.case.as_ref())
+        else [],
         "purpose_form": PurposeForm(),
         "hold_form": LegalHoldForm(initial={"hold": not item.legal_hold}),
         "shred_form": ReasonForm(),

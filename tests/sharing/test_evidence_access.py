@@ -131,3 +131,13 @@ def test_outsider_gets_404_while_a_grant_exists(sw: ShareWorld, pair: Any, login
     for item in (original, redacted):
         assert _page(outsider, item) == 404
         assert _download(outsider, item) == 404
+
+
+def test_grantee_does_not_see_the_items_audit_trail(sw: ShareWorld, pair: Any, login: Any) -> None:
+    original, _redacted, _bytes = pair
+    sw.consent_to_foreign_team()
+    sw.grant()
+    foreign = login(sw.world.other_member).get(reverse("evidence:item", args=[original.pk])).content.decode()
+    own = login(sw.world.member).get(reverse("evidence:item", args=[original.pk])).content.decode()
+    assert "evidence.uploaded" in own or "Evidence received and stored" in own
+    assert "Evidence received and stored" not in foreign and "evidence.uploaded" not in foreign
