@@ -72,7 +72,7 @@ def approve_originals_abroad(sw: ShareWorld) -> ApprovalRequest:
 
 @pytest.fixture
 def sw(world: World) -> ShareWorld:
-    case = CaseFactory(
+    case = CaseFactory.create(
         organisation=world.org_car, host_jurisdiction=world.team_car.jurisdiction, teams=[world.team_car]
     )
     survivor = Survivor.objects.create(case=case, code="S-CAF-0101", age_band="25-39", created_by=world.member)
