@@ -89,6 +89,8 @@ def content_response(
     response["Content-Type"] = item.media_type or "application/octet-stream"
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "no-store"
+    # Plaintext must not be spooled to a proxy's temporary files (nginx honours this header).
+    response["X-Accel-Buffering"] = "no"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; media-src 'self'; sandbox"
     disposition = "attachment" if attachment else "inline"

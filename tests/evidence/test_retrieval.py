@@ -27,6 +27,9 @@ def item(world: Any, case: Any, upload: Any) -> tuple[EvidenceItem, bytes]:
 def _download(client: Any, item: EvidenceItem) -> bytes:
     response = client.post(reverse("evidence:download", args=[item.pk]), PURPOSE)
     assert response.status_code == 200, response.status_code
+    # Never cached by the browser, never spooled to a proxy's temporary files.
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Accel-Buffering"] == "no"
     return b"".join(response.streaming_content)
 
 
