@@ -19,7 +19,7 @@ from teams.models import Role, Team
 RECENT_INTERVIEW_DAYS = 90
 
 
-def _context(survivor_id: int) -> str:
+def note_context(survivor_id: int) -> str:
     return f"survivor:{survivor_id}:mhpss"
 
 
@@ -39,12 +39,13 @@ def do_write_note(
 ) -> MhpssNote:
     """A new note, sealed under a data key of its own. Notes are never edited; add another."""
     scope = sealing.scope_for(survivor.case.host_jurisdiction.code)
-    value = sealing.seal_json({"body": body}, scope=scope, context=_context(survivor.pk))
+    value = sealing.seal_json({"body": body}, scope=scope, context=note_context(survivor.pk))
     with transaction.atomic():
         note = MhpssNote(
             survivor=survivor,
             author_id=user.pk,
             wrapped_key=value.wrapped_key,
+            escrow_key=value.escrow,
             sealed_body=value.ciphertext,
             safety_flag=safety_flag.strip(),
             no_contact_before=no_contact_before,
@@ -90,7 +91,7 @@ def do_read_note(*, note: MhpssNote, user: UserLike, acting_as: ActingAs, reques
             targets=[survivor_target(survivor.pk), note_target(note.pk)],
         )
         value = sealing.Sealed(bytes(note.wrapped_key), bytes(note.sealed_body))
-        data = sealing.open_json(value, context=_context(survivor.pk))
+        data = sealing.open_json(value, context=note_context(survivor.pk))
     return str(data["body"])
 
 

@@ -263,6 +263,8 @@ class SealedIdentity(models.Model):
     survivor = models.OneToOneField(Survivor, on_delete=models.PROTECT, related_name="sealed_identity")
     # Emptied to crypto-shred: without its wrapped data key the ciphertext cannot be read.
     wrapped_key = models.BinaryField(editable=False)
+    # The same data key for the coalition's recovery keys (empty when escrow is off); shredding empties it too.
+    escrow_key = models.BinaryField(editable=False, blank=True, default=b"")
     ciphertext = models.BinaryField(editable=False)
     shredded_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -276,7 +278,7 @@ class SealedIdentity(models.Model):
 
     @property
     def is_shredded(self) -> bool:
-        return not self.wrapped_key
+        return not self.wrapped_key and not self.escrow_key
 
 
 # --- Consent -------------------------------------------------------------------
@@ -432,6 +434,8 @@ class MhpssNote(models.Model):
     survivor = models.ForeignKey(Survivor, on_delete=models.PROTECT, related_name="mhpss_notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     wrapped_key = models.BinaryField(editable=False)
+    # The data key for the coalition's recovery keys (empty when escrow is off).
+    escrow_key = models.BinaryField(editable=False, blank=True, default=b"")
     sealed_body = models.BinaryField(editable=False)
     safety_flag = models.CharField(
         _("safety flag (non-clinical)"),

@@ -162,7 +162,12 @@ def do_seal_identity(
     with transaction.atomic():
         sealed, _created = SealedIdentity.objects.update_or_create(
             survivor=survivor,
-            defaults={"wrapped_key": value.wrapped_key, "ciphertext": value.ciphertext, "shredded_at": None},
+            defaults={
+                "wrapped_key": value.wrapped_key,
+                "escrow_key": value.escrow,
+                "ciphertext": value.ciphertext,
+                "shredded_at": None,
+            },
         )
         record(
             action=Action.IDENTITY_SEALED,
@@ -256,12 +261,13 @@ def do_shred_identity(
     acting_as: ActingAs | None = None,
     request: HttpRequest | None = None,
 ) -> None:
-    """Destroy the identity's data key: the ciphertext stays, unreadable for good."""
+    """Destroy every copy of the identity's data key (wrapped and escrowed): the ciphertext stays, unreadable."""
     with transaction.atomic():
         sealed = SealedIdentity.objects.select_for_update().get(survivor=survivor)
         sealed.wrapped_key = b""
+        sealed.escrow_key = b""
         sealed.shredded_at = timezone.now()
-        sealed.save(update_fields=["wrapped_key", "shredded_at", "updated_at"])
+        sealed.save(update_fields=["wrapped_key", "escrow_key", "shredded_at", "updated_at"])
         record(
             action=Action.IDENTITY_SHREDDED,
             user=user,
