@@ -20,6 +20,7 @@ from cases.consent import survivor_target
 from cases.mhpss import note_context, note_target
 from cases.models import MhpssNote, SealedIdentity
 from cases.survivors import identity_context
+from vault import crypto
 
 
 class RecoveryRefused(Exception):
@@ -80,3 +81,23 @@ def do_recover_note(*, note_id: int, gnupg_home: Path | str, reason: str, passph
             details={"channel": "escrow_recovery"},
         )
     return str(value["body"])
+
+
+def do_escrow_missing() -> int:
+    """Add the escrow copy to sealed identities and notes written before escrow was configured.
+
+    Idempotent: only rows with a wrapped key and no escrow copy are touched; shredded ones never.
+    Returns how many rows were escrowed. Does nothing while escrow is off.
+    """
+    if not crypto.escrow_enabled():
+        return 0
+    count = 0
+    identities = SealedIdentity.objects.filter(escrow_key=b"", shredded_at__isnull=True).exclude(wrapped_key=b"")
+    for sealed in identities.iterator(chunk_size=100):
+        key = crypto.FieldKey.open(bytes(sealed.wrapped_key), context=identity_context(sealed.survivor_id))
+        count += SealedIdentity.objects.filter(pk=sealed.pk, escrow_key=b"").update(escrow_key=key.escrow() or b"")
+    notes = MhpssNote.objects.filter(escrow_key=b"").exclude(wrapped_key=b"")
+    for note in notes.iterator(chunk_size=100):
+        key = crypto.FieldKey.open(bytes(note.wrapped_key), context=note_context(note.survivor_id))
+        count += MhpssNote.objects.filter(pk=note.pk, escrow_key=b"").update(escrow_key=key.escrow() or b"")
+    return count

@@ -6,12 +6,14 @@ home holds the private keys), local key files in a throwaway directory, in both 
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from audit.models import AuditEvent
 from cases import sealing
@@ -106,7 +108,9 @@ def test_shredding_destroys_the_escrow_copy_too(
     assert not AuditEvent.objects.filter(action="survivor.identity_revealed").exists()
 
 
-def test_without_escrow_recovery_keys_no_copy_is_stored(cw: CaseWorld, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_without_escrow_recovery_keys_no_copy_is_stored(
+    cw: CaseWorld, settings: SettingsWrapper, tmp_path: Path
+) -> None:
     settings.CUSTODY_ESCROW_FINGERPRINTS = []
     survivor = do_create_survivor(case=cw.case, user=cw.world.member, identity=IDENTITY, age_band="25-39")
     assert bytes(SealedIdentity.objects.get(survivor=survivor).escrow_key) == b""
@@ -118,3 +122,29 @@ def test_without_escrow_recovery_keys_no_copy_is_stored(cw: CaseWorld, settings,
             out=str(tmp_path / "none.json"),
             reason="No escrow configured",
         )
+
+
+def test_values_sealed_before_escrow_was_configured_are_escrowed_later(
+    cw: CaseWorld,
+    escrow_on: Recovery,  # noqa: F811
+    settings: SettingsWrapper,
+    tmp_path: Path,
+) -> None:
+    settings.CUSTODY_ESCROW_FINGERPRINTS = []
+    survivor = do_create_survivor(case=cw.case, user=cw.world.member, identity=IDENTITY, age_band="25-39")
+    note = do_write_note(survivor=cw.adult, body="Earlier note (fictional).", user=cw.world.mhpss)
+    with pytest.raises(CommandError, match="Escrow is off"):
+        call_command("escrow_sealed")
+    settings.CUSTODY_ESCROW_FINGERPRINTS = escrow_on.fingerprints
+    first, second = io.StringIO(), io.StringIO()
+    call_command("escrow_sealed", stdout=first)
+    call_command("escrow_sealed", stdout=second)
+    assert "Escrowed 2 " in first.getvalue() and "Escrowed 0 " in second.getvalue()
+    assert bytes(SealedIdentity.objects.get(survivor=survivor).escrow_key)
+    assert bytes(MhpssNote.objects.get(pk=note.pk).escrow_key)
+    _lose_server_kek(cw)
+    out = tmp_path / "later.json"
+    call_command(
+        "recover_sealed", identity=survivor.pk, gnupg_home=str(escrow_on.recovery_home), out=str(out), reason="Lost"
+    )
+    assert json.loads(out.read_text())["legal_name"] == IDENTITY.legal_name
