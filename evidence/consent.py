@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from audit.services import ActingAs, Target
-from cases.consent import ConsentRefused, require_all, survivor_target
-from cases.models import ConsentAction
+from audit.actions import Action, Outcome
+from audit.services import ActingAs, Target, record
+from cases.consent import ConsentRefused, State, require_all, survivor_target
+from cases.models import ConsentAction, Survivor
+from evidence.access import item_target
 from evidence.models import EvidenceItem
 
-__all__ = ["ConsentRefused", "Consents", "require_use"]
+__all__ = ["ConsentRefused", "Consents", "concerned_survivors", "require_use", "undetermined"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +34,19 @@ def require_use(
 ) -> Consents:
     """Every survivor the item concerns must consent to the team holding and using it (STORE_EVIDENCE).
 
+    The rule (fail closed): an item linked to survivors needs every one of them to consent. An item
+    of a case with survivors that is linked to none opens only once an editor marked it as
+    concerning no survivor; until then it is refused as undetermined. A copy (redacted or converted)
+    concerns the survivors of its original as well as its own. Only an item of a case without any
+    survivor, or one marked "concerns no survivor", needs no consent.
+
     Call before the action's own transaction: a refusal is recorded by the consent service and must
     survive; raises ``ConsentRefused`` with a message safe to show.
     """
-    survivors = list(item.survivors.all())
+    survivors = concerned_survivors(item)
     if not survivors:
+        if undetermined(item):
+            _refuse_undetermined(item=item, user=user, request=request, acting_as=acting_as, purpose=purpose)
         return Consents([], [])
     records = require_all(
         survivors=survivors,
@@ -46,3 +58,44 @@ def require_use(
         purpose=purpose,
     )
     return Consents([int(r.pk) for r in records], [survivor_target(s.pk) for s in survivors])
+
+
+UNDETERMINED = _(
+    "Refused: this item's case has survivors and the item is linked to none of them. An editor of the case "
+    "must link the survivors it concerns, or mark it as concerning no survivor, before its content is used."
+)
+
+
+def concerned_survivors(item: EvidenceItem) -> list[Survivor]:
+    """The survivors whose consent the item's content needs: its own links and, for a copy, its original's."""
+    survivors = {s.pk: s for s in item.survivors.all()}
+    if item.derivative_of_id is not None:
+        survivors.update({s.pk: s for s in Survivor.objects.filter(evidence_items=item.derivative_of_id)})
+    return list(survivors.values())
+
+
+def undetermined(item: EvidenceItem) -> bool:
+    """True while nobody has said whom an item of a case with survivors concerns (no link, no explicit mark)."""
+    marked = item.no_survivor_material
+    if item.derivative_of is not None:
+        marked = marked or item.derivative_of.no_survivor_material
+    return not marked and Survivor.objects.filter(case_id=item.case_id).exists()
+
+
+def _refuse_undetermined(
+    *, item: EvidenceItem, user: Any, request: HttpRequest | None, acting_as: ActingAs | None, purpose: str
+) -> None:
+    # Recorded in its own transaction: the refused action never starts, the refusal must stay.
+    with transaction.atomic():
+        record(
+            action=Action.CONSENT_REFUSED,
+            outcome=Outcome.DENIED,
+            user=user,
+            request=request,
+            acting_as=acting_as,
+            purpose=purpose,
+            case_id=item.case_id,
+            targets=[item_target(item.pk)],
+            details={"action": str(ConsentAction.STORE_EVIDENCE), "target": "", "state": "undetermined"},
+        )
+    raise ConsentRefused(UNDETERMINED, state=State.NONE, survivor_id=0, action=ConsentAction.STORE_EVIDENCE, target="")

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cases.models import Case, Survivor
 from evidence.models import Sensitivity
 from evidence.services import Collection
 
@@ -16,10 +19,33 @@ class CollectionForm(forms.Form):
     source = forms.CharField(label=_("Source"), max_length=200, required=False)
     method = forms.CharField(label=_("Method of collection"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     sensitivity = forms.ChoiceField(label=_("Sensitivity"), choices=Sensitivity.choices, initial=Sensitivity.HIGH)
+    survivors = forms.ModelMultipleChoiceField(
+        label=_("Survivors concerned"),
+        queryset=Survivor.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Their consent is checked before anyone views or downloads the content."),
+    )
+    no_survivor_material = forms.BooleanField(label=_("This item concerns no survivor"), required=False)
+
+    def __init__(self, *args: Any, case: Case | None = None, **kwargs: Any) -> None:
+        # Without the case (resumable intake) no survivor can be chosen: the item stays undetermined, and
+        # closed, until an editor links its survivors on the item page.
+        super().__init__(*args, **kwargs)
+        if case is not None:
+            self.fields["survivors"].queryset = case.survivors.order_by("code")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("survivors") and data.get("no_survivor_material"):
+            raise forms.ValidationError(_("Either choose the survivors concerned or mark it as concerning none."))
+        return data
 
     def collection(self) -> Collection:
         data = self.cleaned_data
         return Collection(
+            survivor_ids=tuple(s.pk for s in data["survivors"]),
+            no_survivor_material=data["no_survivor_material"],
             collected_by=data["collected_by"],
             collected_at=data["collected_at"],
             place=data["place"],
@@ -44,3 +70,25 @@ class ReasonForm(forms.Form):
 
 class LegalHoldForm(ReasonForm):
     hold = forms.BooleanField(label=_("Under legal hold"), required=False)
+
+
+class SurvivorLinkForm(forms.Form):
+    """Link or unlink the survivors of the item's case; or say explicitly that it concerns none of them."""
+
+    survivors = forms.ModelMultipleChoiceField(
+        label=_("Survivors concerned"),
+        queryset=Survivor.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    no_survivor_material = forms.BooleanField(label=_("This item concerns no survivor"), required=False)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["survivors"].queryset = case.survivors.order_by("code")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("survivors") and data.get("no_survivor_material"):
+            raise forms.ValidationError(_("Either choose the survivors concerned or mark it as concerning none."))
+        return data

@@ -85,6 +85,9 @@ class EvidenceItem(models.Model):
     survivors = models.ManyToManyField(
         "cases.Survivor", related_name="evidence_items", blank=True, verbose_name=_("survivors concerned")
     )
+    # Set by an editor who checked that the item concerns none of the case's survivors; without it (or a
+    # link) the content of an item of a case with survivors stays closed (see evidence.consent).
+    no_survivor_material = models.BooleanField(_("concerns no survivor"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit.actions import Action, Outcome
 from audit.services import ActingAs, Target, record
+from cases.consent import survivor_target
 from cases.models import Case
 from evidence import sealing, storage
 from evidence.intake import Plan, Sealed
@@ -95,6 +96,9 @@ class Collection:
     source: str = ""
     method: str = ""
     sensitivity: str = ""
+    # The survivors the item concerns (ids of the case's survivors), or an explicit "concerns no survivor".
+    survivor_ids: tuple[int, ...] = ()
+    no_survivor_material: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,14 +193,19 @@ def _register(
         item.ciphertext_sha256 = sealed.ciphertext_sha256
     else:
         item.duplicate_of = original
+    item.no_survivor_material = collection.no_survivor_material and not collection.survivor_ids
     item.save()
     _store_keys(item, sealed.data_key)
-    targets = [item_target(item.pk), case_target(case.pk)]
+    survivors = list(case.survivors.filter(pk__in=collection.survivor_ids))
+    item.survivors.set(survivors)
+    targets = [item_target(item.pk), case_target(case.pk), *(survivor_target(s.pk) for s in survivors)]
     details: dict[str, Any] = {
         "sha256": item.sha256,
         "size": item.size,
         "media_type": item.media_type,
         "channel": channel,
+        "survivor_ids": [s.pk for s in survivors],
+        "no_survivor_material": item.no_survivor_material,
     }
     if derivative is not None:
         details.update(derivative_of=derivative.of.pk, derivative_kind=derivative.kind)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("items/<int:item_id>/content/", views.content, name="content"),
     path("items/<int:item_id>/legal-hold/", views.legal_hold, name="legal_hold"),
     path("items/<int:item_id>/shred/", views.shred, name="shred"),
+    path("items/<int:item_id>/survivors/", views.survivors, name="survivors"),
     path("integrity/", views.integrity, name="integrity"),
 ]

@@ -21,11 +21,12 @@ from audit.services import record
 from cases.models import Case
 from evidence import selectors, services
 from evidence.access import case_target, get_case_for, get_item_for, item_ref, item_target, visible_items
-from evidence.consent import ConsentRefused, require_use
-from evidence.forms import CollectionForm, LegalHoldForm, PurposeForm, ReasonForm
+from evidence.consent import ConsentRefused, require_use, undetermined
+from evidence.forms import CollectionForm, LegalHoldForm, PurposeForm, ReasonForm, SurvivorLinkForm
 from evidence.integrity import do_record_integrity_failure
 from evidence.models import EvidenceItem
 from evidence.streaming import content_response
+from evidence.survivor_links import LinkInvalid, do_set_survivors
 from evidence.upload import SealingUploadHandler
 from teams.access import acting_as, record_denial, request_actor, require
 from teams.policy import Decision, Perm, actor_for, decide
@@ -65,7 +66,7 @@ def require_quietly(request: HttpRequest, perm: Perm, case: Case) -> Decision:
 @require_GET
 def upload_page(request: HttpRequest, case_id: int) -> HttpResponse:
     case, _decision = get_case_for(request, case_id, Perm.EVIDENCE_UPLOAD)
-    return render(request, "evidence/upload.html", {"case": case, "form": CollectionForm()})
+    return render(request, "evidence/upload.html", {"case": case, "form": CollectionForm(case=case)})
 
 
 @csrf_exempt
@@ -87,7 +88,7 @@ def upload(request: HttpRequest, case_id: int) -> HttpResponseBase:
 @csrf_protect
 def _upload(request: HttpRequest, *, case: Case, decision: Decision, handler: SealingUploadHandler) -> HttpResponse:
     wants_json = "application/json" in request.headers.get("Accept", "")
-    form = CollectionForm(request.POST)
+    form = CollectionForm(request.POST, case=case)
     if handler.error is not None:
         handler.discard()
         services.do_record_upload_failure(
@@ -149,6 +150,14 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
         "hold_form": LegalHoldForm(initial={"hold": not item.legal_hold}),
         "shred_form": ReasonForm(),
         "preview": _purpose_of(request, item) is not None and item.media_type.startswith(("audio/", "video/")),
+        "survivors": item.survivors.order_by("code"),
+        "undetermined": undetermined(item) and not item.survivors.exists(),
+        "link_form": SurvivorLinkForm(
+            case=item.case,
+            initial={"survivors": item.survivors.all(), "no_survivor_material": item.no_survivor_material},
+        )
+        if decide(request_actor(request), Perm.EVIDENCE_SURVIVORS_LINK, item_ref(item))
+        else None,
     }
     return render(request, "evidence/item_detail.html", context)
 
@@ -263,6 +272,31 @@ def legal_hold(request: HttpRequest, item_id: int) -> HttpResponse:
         acting_as=acting_as(decision),
         request=request,
     )
+    return redirect("evidence:item", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def survivors(request: HttpRequest, item_id: int) -> HttpResponse:
+    """Link or unlink the survivors of the case an item concerns, or mark it as concerning none."""
+    item, decision = get_item_for(request, item_id, Perm.EVIDENCE_SURVIVORS_LINK)
+    form = SurvivorLinkForm(request.POST, case=item.case)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors.values()))
+        return redirect("evidence:item", item_id=item.pk)
+    try:
+        do_set_survivors(
+            item=item,
+            survivors=form.cleaned_data["survivors"],
+            no_survivor_material=form.cleaned_data["no_survivor_material"],
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+        )
+    except LinkInvalid:
+        messages.error(request, _("Either choose the survivors concerned or mark it as concerning none."))
+        return redirect("evidence:item", item_id=item.pk)
+    messages.success(request, _("The survivors concerned by %(name)s were saved.") % {"name": item})
     return redirect("evidence:item", item_id=item.pk)
 
 
