@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
-from audit.actions import Action
+from audit.actions import Action, Outcome
 from audit.services import ActingAs, record
 from cases.consent import survivor_target
 from cases.models import SealedIdentity, Survivor
@@ -70,13 +70,28 @@ def identifiers_for_redaction(
 ) -> list[Identifier]:
     """Every identifier of these survivors, for a redaction the requester may perform.
 
-    The requester must work on each survivor's case; survivors without a sealed identity
-    (or with a shredded one) contribute nothing.
+    The requester must be an editor of each survivor's case (``Perm.IDENTIFIERS_FOR_REDACTION``);
+    survivors without a sealed identity (or with a shredded one) contribute nothing. A refusal is
+    recorded (``access.denied``) before ``IdentifiersRefused`` is raised: call this outside the
+    transaction of the action it serves, so the refusal is not rolled back with it.
     """
     actor = actor_for(requested_by)
     survivors = list(Survivor.objects.filter(pk__in=list(survivor_ids)).select_related("case"))
     for survivor in survivors:
-        if not decide(actor, Perm.SURVIVOR_VIEW, SurvivorRef(survivor.pk, survivor.case.as_ref())):
+        decision = decide(actor, Perm.IDENTIFIERS_FOR_REDACTION, SurvivorRef(survivor.pk, survivor.case.as_ref()))
+        if not decision:
+            with transaction.atomic():
+                record(
+                    action=Action.ACCESS_DENIED,
+                    outcome=Outcome.DENIED,
+                    user=requested_by,
+                    acting_as=acting_as,
+                    request=request,
+                    purpose=purpose,
+                    case_id=survivor.case_id,
+                    targets=[survivor_target(survivor.pk)],
+                    details={"permission": str(Perm.IDENTIFIERS_FOR_REDACTION), "reason": str(decision.reason)},
+                )
             raise IdentifiersRefused(survivor.pk)
     result: list[Identifier] = []
     with transaction.atomic():
