@@ -111,6 +111,16 @@ class Action(models.TextChoices):
     ANNOTATIONS_VIEWED = "sharing.annotations_viewed", _("Comments on an item viewed")
     # -- end of sharing section --
     # Redaction
+    REDACTION_PROPOSED = "redaction.proposed", _("Redaction proposal requested")
+    REDACTION_PROPOSAL_READY = "redaction.proposal_ready", _("Redaction proposal ready for review")
+    REDACTION_VIEWED = "redaction.viewed", _("Redaction proposal viewed")
+    REDACTION_MARK_DECIDED = "redaction.mark_decided", _("Proposed redaction accepted or rejected")
+    REDACTION_TERM_ADDED = "redaction.term_added", _("Redaction term added by hand")
+    REDACTION_REVIEWED = "redaction.reviewed", _("Redaction proposal reviewed")
+    REDACTION_APPROVED = "redaction.approved", _("Redaction approved")
+    REDACTION_RELEASED = "redaction.released", _("Redacted copy verified and stored")
+    REDACTION_FAILED = "redaction.failed", _("Redaction failed; nothing released")
+    REDACTION_LOG_EXPORTED = "redaction.log_exported", _("Redaction log exported")
     # -- end of redaction section --
     # Productions
     # -- end of productions section --

@@ -195,5 +195,5 @@ class IntegrityCheck(models.Model):
 
 
 from evidence.custody_models import CustodyTransfer, TransferState  # noqa: E402, F401  (registers the models)
-from evidence.sharing_models import GrantedItem  # noqa: E402, F401  (registers the model)
 from evidence.redaction_models import RedactionJob, RedactionLogEntry, RedactionMark  # noqa: E402, F401
+from evidence.sharing_models import GrantedItem  # noqa: E402, F401  (registers the model)

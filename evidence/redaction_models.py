@@ -125,4 +125,4 @@ class RedactionLogEntry(models.Model):
         verbose_name_plural = _("redaction log entries")
 
     def __str__(self) -> str:
-        return f"{self.category}@{self.page}×{self.count}"
+        return f"{self.category}@{self.page}x{self.count}"

@@ -72,6 +72,9 @@ class Perm(StrEnum):
     GRANT_REVIEW = "sharing.review"
     APPROVAL_DECIDE = "sharing.approval_decide"
     ITEM_ANNOTATE = "sharing.annotate"
+    REDACTION_PROPOSE = "redaction.propose"
+    REDACTION_REVIEW = "redaction.review"
+    REDACTION_APPROVE = "redaction.approve"
     # -- end of redaction permissions --
 
 
@@ -498,6 +501,41 @@ def _grant_review(actor: Actor, owner: CaseRef | OrganisationRef) -> Decision:
     return allow(m) if m else deny(NOT_PERMITTED)
 
 
+# Redaction. Editors of the case propose; a lawyer or coalition lead reviews; a second lawyer or
+# lead approves, who is neither the proposer nor the reviewer (four eyes on what leaves redacted).
+REDACTION_REVIEWER_ROLES: Final = frozenset({Role.COALITION_LEAD, Role.LAWYER})
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionRef:
+    item: ItemRef
+    state: str = ""
+    proposed_by_id: int | None = None
+    reviewed_by_id: int | None = None
+
+
+def _redaction_propose(actor: Actor, ref: RedactionRef) -> Decision:
+    if ref.item.state != "stored":
+        return deny(_("The content of this item is not available."))
+    return _case_edit(actor, ref.item.case)
+
+
+def _redaction_review(actor: Actor, ref: RedactionRef) -> Decision:
+    m = actor.in_any_team(ref.item.case.team_ids, REDACTION_REVIEWER_ROLES)
+    return allow(m) if m else deny(NOT_PERMITTED)
+
+
+def _redaction_approve(actor: Actor, ref: RedactionRef) -> Decision:
+    decision = _redaction_review(actor, ref)
+    if not decision:
+        return decision
+    if ref.reviewed_by_id is None:
+        return deny(_("The proposal must be reviewed before it is approved."))
+    if actor.user_id in {ref.proposed_by_id, ref.reviewed_by_id}:
+        return deny(_("A second person must approve: not the one who proposed or reviewed it."))
+    return decision
+
+
 _RULES: dict[Perm, Rule] = {
     Perm.ACCOUNTS_MANAGE: _platform_admin,
     Perm.PLATFORM_AUDIT_VIEW: _platform_audit_view,
@@ -539,6 +577,9 @@ _RULES: dict[Perm, Rule] = {
     Perm.GRANT_REVIEW: _grant_review,
     Perm.APPROVAL_DECIDE: _grant_manage,
     Perm.ITEM_ANNOTATE: _item_annotate,
+    Perm.REDACTION_PROPOSE: _redaction_propose,
+    Perm.REDACTION_REVIEW: _redaction_review,
+    Perm.REDACTION_APPROVE: _redaction_approve,
     # -- end of redaction rules --
 }
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("evidence/", include("evidence.annotation_urls")),
     path("evidence/", include("evidence.urls")),
     path("evidence/", include("evidence.custody_urls")),
+    path("evidence/", include("evidence.redaction_urls")),
     path("audit/", include("teams.audit_urls")),
 ]
 

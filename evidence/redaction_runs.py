@@ -1,0 +1,238 @@
+"""The background halves of a redaction job: finding what to propose, and producing the approved copy.
+
+Both read the original's verified plaintext into memory (``retrieval.iter_content``) and hand the
+bytes to the engine; this module writes nothing to disk. The engine's external readers (qpdf,
+pdftotext, pdftoppm, tesseract) need files: the engine gives them private temporary directories
+(``tempfile``, mode 0700) under the worker's temporary directory, deleted when each step ends.
+That is the one place plaintext is transiently on disk; run workers with ``TMPDIR`` on a tmpfs
+(``/dev/shm`` or a RAM-backed ``/tmp``) so it never reaches a disk (see docs/redaction.md).
+
+Identifier text exists only in memory here: marks keep page, category and rank.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actions import Action, Outcome
+from audit.services import Target, record
+from cases.identifiers import IdentifiersRefused, identifiers_for_redaction
+from cases.sealing import Sealed as SealedValue
+from cases.sealing import SealedValueUnavailable, open_json
+from evidence import services
+from evidence.access import item_target
+from evidence.intake import SealedWriter
+from evidence.models import DerivativeKind, EvidenceItem
+from evidence.redaction.detection import Policy, Term
+from evidence.redaction.engine import redact_bytes
+from evidence.redaction.proposals import Found, find
+from evidence.redaction.result import LeakDetected, RedactionError
+from evidence.redaction_models import JobState, MarkKind, RedactionJob, RedactionLogEntry, RedactionMark
+from evidence.retrieval import IntegrityFailure, iter_content
+from evidence.selectors import original_name
+
+PURPOSE = "redaction of a document"
+_IDENTIFIER_SOURCES = {"identifier"}
+
+
+class ProposalChanged(Exception):
+    """The document or the identifiers no longer give the proposals that were reviewed."""
+
+
+def job_target(job_id: int) -> Target:
+    return Target("evidence.redaction", job_id)
+
+
+def mark_context(job_id: int) -> str:
+    return f"redaction-job:{job_id}"
+
+
+def _plaintext(item: EvidenceItem) -> bytes:
+    return b"".join(iter_content(item))
+
+
+def _name(item: EvidenceItem) -> str:
+    # Only the suffix matters to the engine (text, CSV, e-mail); the rest of the name may name someone.
+    return f"item-{item.number}{Path(original_name(item)).suffix.lower()}"
+
+
+def _identifier_terms(job: RedactionJob) -> list[Term]:
+    found = identifiers_for_redaction(
+        survivor_ids=list(job.item.survivors.values_list("pk", flat=True)),
+        requested_by=job.proposed_by,
+        purpose=PURPOSE,
+    )
+    return [Term(i.category, i.value) for i in found]
+
+
+def _kind(found: Found) -> str:
+    if found.match.source == "near_miss":
+        return MarkKind.NEAR_MISS
+    return MarkKind.IDENTIFIER if found.match.source in _IDENTIFIER_SOURCES else MarkKind.PATTERN
+
+
+def _proposals(found: Iterable[Found]) -> list[tuple[int | None, str, int, Found]]:
+    """Matches the engine would not apply by itself, each with its rank among its page's category."""
+    ranks: Counter[tuple[int | None, str]] = Counter()
+    ranked = []
+    for f in found:
+        if f.match.applied:
+            continue
+        key = (f.page, f.match.category)
+        ranked.append((f.page, f.match.category, ranks[key], f))
+        ranks[key] += 1
+    return ranked
+
+
+def _marks(job: RedactionJob, found: Sequence[Found]) -> list[RedactionMark]:
+    applied: Counter[tuple[int | None, str, str]] = Counter(
+        (f.page, _kind(f), f.match.category) for f in found if f.match.applied
+    )
+    marks = [
+        RedactionMark(job=job, page=page, kind=kind, category=category, count=n, accepted=True)
+        for (page, kind, category), n in applied.items()
+    ]
+    marks += [
+        RedactionMark(job=job, page=page, kind=_kind(f), category=category, rank=rank, accepted=False, decidable=True)
+        for page, category, rank, f in _proposals(found)
+    ]
+    return marks
+
+
+def run_proposal(job_id: int) -> str:
+    """Find identifiers, patterns and near misses in the original and store them as marks."""
+    job = RedactionJob.objects.select_related("item", "item__case", "proposed_by").get(pk=job_id)
+    if job.state != JobState.PROPOSING:
+        return str(job.state)
+    try:
+        terms = _identifier_terms(job)
+        pages, found = find(_plaintext(job.item), _name(job.item), terms, Policy())
+    except (RedactionError, IntegrityFailure, IdentifiersRefused) as error:
+        return _fail(job_id, type(error).__name__, _safe_location(error))
+    with transaction.atomic():
+        job = RedactionJob.objects.select_for_update().get(pk=job_id)
+        if job.state != JobState.PROPOSING:
+            return str(job.state)
+        job.marks.all().delete()
+        marks = RedactionMark.objects.bulk_create(_marks(job, found))
+        job.state, job.pages, job.proposal_ready_at = JobState.PROPOSED, pages, timezone.now()
+        job.save(update_fields=["state", "pages", "proposal_ready_at"])
+        record(
+            action=Action.REDACTION_PROPOSAL_READY,
+            user=job.proposed_by,
+            purpose=PURPOSE,
+            case_id=job.item.case_id,
+            targets=[item_target(job.item_id), job_target(job.pk)],
+            details={"marks": len(marks), "proposals": sum(1 for m in marks if m.decidable), "pages": pages},
+        )
+    return str(job.state)
+
+
+def _safe_location(error: BaseException) -> str:
+    # Engine and integrity errors carry fixed, translated messages, never document text.
+    if isinstance(error, RedactionError | IntegrityFailure):
+        return str(error)[:255]
+    return ""
+
+
+def _fail(job_id: int, category: str, location: str) -> str:
+    with transaction.atomic():
+        job = RedactionJob.objects.select_for_update().select_related("item").get(pk=job_id)
+        if job.state in {JobState.RELEASED, JobState.FAILED}:
+            return str(job.state)
+        job.state, job.finished_at = JobState.FAILED, timezone.now()
+        job.failure_category, job.failure_location = category[:64], location[:255]
+        job.save(update_fields=["state", "finished_at", "failure_category", "failure_location"])
+        record(
+            action=Action.REDACTION_FAILED,
+            outcome=Outcome.FAILED,
+            user=job.approved_by or job.proposed_by,
+            purpose=PURPOSE,
+            case_id=job.item.case_id,
+            targets=[item_target(job.item_id), job_target(job.pk)],
+            details={"category": job.failure_category, "location": job.failure_location},
+        )
+    return str(job.state)
+
+
+def manual_terms(job: RedactionJob) -> list[Term]:
+    terms = []
+    for mark in job.marks.filter(kind=MarkKind.MANUAL_TERM, accepted=True):
+        value = open_json(
+            SealedValue(wrapped_key=bytes(mark.sealed_key), ciphertext=bytes(mark.sealed_term)),
+            context=mark_context(job.pk),
+        )
+        terms.append(Term("manual", str(value["term"])))
+    return terms
+
+
+def _accepted_terms(job: RedactionJob, found: Sequence[Found]) -> list[Term]:
+    """The text of the proposals the reviewer accepted, found again by page, category and rank."""
+    marks = job.marks.filter(decidable=True).exclude(kind=MarkKind.MANUAL_TERM)
+    stored = Counter((m.page, m.category) for m in marks)
+    ranked = _proposals(found)
+    if Counter((page, category) for page, category, _rank, _f in ranked) != stored:
+        raise ProposalChanged
+    accepted = {(m.page, m.category, m.rank) for m in marks if m.accepted}
+    return [Term(category, f.text) for page, category, rank, f in ranked if (page, category, rank) in accepted]
+
+
+def run_release(job_id: int) -> str:
+    """Redact with the accepted terms, verify, and store the copy as a derivative of the original."""
+    job = RedactionJob.objects.select_related("item", "item__case", "proposed_by", "approved_by").get(pk=job_id)
+    if job.state != JobState.APPROVED:
+        return str(job.state)
+    try:
+        data, name = _plaintext(job.item), _name(job.item)
+        identifiers = _identifier_terms(job)
+        _pages, found = find(data, name, identifiers, Policy())
+        terms = identifiers + _accepted_terms(job, found) + manual_terms(job)
+        outcome = redact_bytes(data, name, terms, Policy())
+    except LeakDetected as leak:
+        first = leak.leaks[0]
+        return _fail(job_id, first.category, first.location)
+    except ProposalChanged:
+        return _fail(job_id, "proposal_changed", "")
+    except (RedactionError, IntegrityFailure, IdentifiersRefused, SealedValueUnavailable) as error:
+        return _fail(job_id, type(error).__name__, _safe_location(error))
+    return _store(job, name, outcome.data, outcome.report.removed)
+
+
+def _store(job: RedactionJob, name: str, data: bytes, removed: Counter[tuple[str, int | None]]) -> str:
+    item = job.item
+    writer = SealedWriter(services.plan_for(item.case))
+    writer.write(data)
+    copy = services.do_register_item(
+        case=item.case,
+        sealed=writer.finish(),
+        original_name=f"redacted-{name}",
+        collection=services.Collection(sensitivity=item.sensitivity, method="redaction"),
+        user=job.approved_by,
+        acting_as=None,
+        channel="redaction",
+        derivative=services.Derivative(of=item, kind=DerivativeKind.REDACTED),
+    )
+    with transaction.atomic():
+        job = RedactionJob.objects.select_for_update().get(pk=job.pk)
+        if job.state != JobState.APPROVED:
+            return str(job.state)
+        copy.survivors.set(item.survivors.all())
+        RedactionLogEntry.objects.bulk_create(
+            [RedactionLogEntry(job=job, category=c, page=p, count=n) for (c, p), n in sorted(removed.items(), key=str)]
+        )
+        job.state, job.output, job.finished_at = JobState.RELEASED, copy, timezone.now()
+        job.save(update_fields=["state", "output", "finished_at"])
+        record(
+            action=Action.REDACTION_RELEASED,
+            user=job.approved_by,
+            purpose=PURPOSE,
+            case_id=item.case_id,
+            targets=[item_target(item.pk), item_target(copy.pk), job_target(job.pk)],
+            details={"sha256": copy.sha256, "removed": sum(removed.values()), "derivative": copy.pk},
+        )
+    return str(job.state)

@@ -1,0 +1,163 @@
+"""Redaction job steps people take: propose, decide on proposals, add a term, review, approve.
+
+Each step checks the job's state under a row lock and records its audit event in the same
+transaction; the background steps are queued on commit with the job's id only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.actions import Action
+from audit.services import ActingAs, record
+from cases.sealing import scope_for, seal_json
+from evidence.access import item_target
+from evidence.consent import require_use
+from evidence.models import EvidenceItem
+from evidence.redaction_models import JobState, MarkKind, RedactionJob, RedactionMark
+from evidence.redaction_runs import PURPOSE, job_target, mark_context
+from evidence.redaction_tasks import redact_propose, redact_release
+
+MAX_TERM_LENGTH = 200
+
+
+class RedactionStepRefused(Exception):
+    """The job is not in a state for this step; the message is safe to show."""
+
+
+def _locked(job: RedactionJob, *states: str) -> RedactionJob:
+    locked = RedactionJob.objects.select_for_update().select_related("item").get(pk=job.pk)
+    if locked.state not in states:
+        raise RedactionStepRefused(
+            _("This redaction is no longer at that step (now: %(state)s).") % {"state": locked.get_state_display()}
+        )
+    return locked
+
+
+def _record(
+    action: Action,
+    job: RedactionJob,
+    user: Any,
+    acting_as: ActingAs | None,
+    request: HttpRequest | None,
+    **details: Any,
+) -> None:
+    record(
+        action=action,
+        user=user,
+        acting_as=acting_as,
+        request=request,
+        purpose=PURPOSE,
+        case_id=job.item.case_id,
+        targets=[item_target(job.item_id), job_target(job.pk)],
+        details=details,
+    )
+
+
+def do_propose(
+    *, item: EvidenceItem, user: Any, acting_as: ActingAs | None = None, request: HttpRequest | None = None
+) -> RedactionJob:
+    with transaction.atomic():
+        job = RedactionJob.objects.create(item=item, proposed_by=user)
+        _record(Action.REDACTION_PROPOSED, job, user, acting_as, request, survivors=item.survivors.count())
+        redact_propose.delay_on_commit(job.pk)
+    return job
+
+
+def do_decide_mark(
+    *,
+    job: RedactionJob,
+    mark_id: int,
+    accepted: bool,
+    user: Any,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+) -> RedactionMark:
+    with transaction.atomic():
+        job = _locked(job, JobState.PROPOSED)
+        mark = RedactionMark.objects.filter(job=job, pk=mark_id, decidable=True).first()
+        if mark is None:
+            raise RedactionStepRefused(_("This proposal does not exist or needs no decision."))
+        mark.accepted, mark.decided_by = accepted, user
+        mark.save(update_fields=["accepted", "decided_by"])
+        _record(
+            Action.REDACTION_MARK_DECIDED,
+            job,
+            user,
+            acting_as,
+            request,
+            mark=mark.pk,
+            kind=mark.kind,
+            category=mark.category,
+            page=mark.page,
+            accepted=accepted,
+        )
+    return mark
+
+
+def do_add_term(
+    *, job: RedactionJob, term: str, user: Any, acting_as: ActingAs | None = None, request: HttpRequest | None = None
+) -> RedactionMark:
+    term = " ".join(term.split())
+    if not term or len(term) > MAX_TERM_LENGTH:
+        raise RedactionStepRefused(_("Enter a term of 1 to %(n)s characters.") % {"n": MAX_TERM_LENGTH})
+    with transaction.atomic():
+        job = _locked(job, JobState.PROPOSED)
+        scope = scope_for(job.item.case.host_jurisdiction.code)
+        sealed = seal_json({"term": term}, scope=scope, context=mark_context(job.pk))
+        mark = RedactionMark.objects.create(
+            job=job,
+            kind=MarkKind.MANUAL_TERM,
+            category="manual",
+            accepted=True,
+            decidable=True,
+            sealed_term=sealed.ciphertext,
+            sealed_key=sealed.wrapped_key,
+            decided_by=user,
+        )
+        _record(Action.REDACTION_TERM_ADDED, job, user, acting_as, request, mark=mark.pk)
+    return mark
+
+
+def do_review(
+    *, job: RedactionJob, user: Any, acting_as: ActingAs | None = None, request: HttpRequest | None = None
+) -> RedactionJob:
+    with transaction.atomic():
+        job = _locked(job, JobState.PROPOSED)
+        job.state, job.reviewed_by, job.reviewed_at = JobState.REVIEWED, user, timezone.now()
+        job.save(update_fields=["state", "reviewed_by", "reviewed_at"])
+        accepted = job.marks.filter(decidable=True, accepted=True).count()
+        _record(Action.REDACTION_REVIEWED, job, user, acting_as, request, accepted_proposals=accepted)
+    return job
+
+
+def do_approve(
+    *, job: RedactionJob, user: Any, acting_as: ActingAs | None = None, request: HttpRequest | None = None
+) -> RedactionJob:
+    """Approve and queue the final run. Every survivor concerned must consent to the team using the item.
+
+    Raises ``ConsentRefused`` (recorded by the consent service) before anything changes.
+    """
+    consents = require_use(item=job.item, user=user, request=request, acting_as=acting_as, purpose=PURPOSE)
+    with transaction.atomic():
+        job = _locked(job, JobState.REVIEWED)
+        job.state, job.approved_by, job.approved_at = JobState.APPROVED, user, timezone.now()
+        job.save(update_fields=["state", "approved_by", "approved_at"])
+        record(
+            action=Action.REDACTION_APPROVED,
+            user=user,
+            acting_as=acting_as,
+            request=request,
+            purpose=PURPOSE,
+            consent_record_id=consents.first,
+            case_id=job.item.case_id,
+            targets=[item_target(job.item_id), job_target(job.pk), *consents.targets],
+            details={"proposed_by": job.proposed_by_id, "reviewed_by": job.reviewed_by_id},
+        )
+        redact_release.delay_on_commit(job.pk)
+    return job
