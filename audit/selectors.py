@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from audit import chain
 from audit.models import Alert, AuditEvent, AuditTarget
@@ -46,6 +46,10 @@ class EventFilter:
     case_id: int | None = None
     actor_id: int | None = None
     actor_username: str | None = None
+    # Events performed acting as a membership of one of these organisations, plus events tied to no
+    # organisation and no case (sign-in, sudo). An event in a case with no organisation recorded is left
+    # out: nothing says it belongs to these organisations.
+    actor_organisation_ids: frozenset[int] | None = None
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -65,6 +69,11 @@ def events(flt: EventFilter = EventFilter()) -> QuerySet[AuditEvent]:
         qs = qs.filter(case_id=flt.case_id)
     if flt.actor_id is not None:
         qs = qs.filter(actor_id=flt.actor_id)
+    if flt.actor_organisation_ids is not None:
+        qs = qs.filter(
+            Q(actor_organisation_id__in=sorted(flt.actor_organisation_ids))
+            | Q(actor_organisation_id__isnull=True, case_id__isnull=True)
+        )
     if flt.actor_username:
         qs = qs.filter(actor_username=flt.actor_username)
     if flt.action:

@@ -14,10 +14,10 @@ from audit.actions import Action
 from audit.checkpoints import latest_checkpoint
 from audit.selectors import EventFilter
 from audit.services import Target, record
-from teams.access import not_found, require
+from teams.access import not_found, request_actor, require
 from teams.audit_pages import events_csv, events_page
 from teams.models import Membership
-from teams.policy import Decision, Perm, PersonRef
+from teams.policy import Decision, Perm, PersonRef, decide
 
 PLATFORM_TARGET = Target("audit.log", "platform")
 
@@ -37,6 +37,23 @@ def get_person_for(request: HttpRequest, user_id: int) -> tuple[User, Decision]:
     )
     ref = PersonRef(user_id=person.pk, organisation_ids=organisations)
     return person, require(request, Perm.USER_AUDIT_VIEW, ref, targets=[target])
+
+
+def person_filter(request: HttpRequest, person: User) -> EventFilter:
+    """The person's events the caller may read.
+
+    Platform auditors read all of them. An organisation's lead or auditor reads only what the person
+    did acting as a member of an organisation the caller answers for: a person who works for two
+    coalitions must not carry one coalition's case activity to the other.
+    """
+    actor = request_actor(request)
+    if decide(actor, Perm.PLATFORM_AUDIT_VIEW, None):
+        return EventFilter(actor_id=person.pk)
+    organisations = Membership.objects.filter(user_id=person.pk).values_list("team__organisation_id", flat=True)
+    visible = frozenset(
+        org for org in organisations if decide(actor, Perm.USER_AUDIT_VIEW, PersonRef(person.pk, frozenset({org})))
+    )
+    return EventFilter(actor_id=person.pk, actor_organisation_ids=visible)
 
 
 @login_required
@@ -74,7 +91,7 @@ def person_events(request: HttpRequest, user_id: int) -> HttpResponse:
     person, decision = get_person_for(request, user_id)
     return events_page(
         request,
-        base=EventFilter(actor_id=person.pk),
+        base=person_filter(request, person),
         decision=decision,
         scope="user",
         heading=_("Audit trail of %(user)s") % {"user": person.get_username()},
@@ -89,7 +106,7 @@ def person_export(request: HttpRequest, user_id: int) -> HttpResponse | Streamin
     person, decision = get_person_for(request, user_id)
     return events_csv(
         request,
-        base=EventFilter(actor_id=person.pk),
+        base=person_filter(request, person),
         decision=decision,
         scope="user",
         filename=f"audit-user-{person.pk}.csv",

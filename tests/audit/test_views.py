@@ -14,7 +14,7 @@ from django.urls import reverse
 from audit.actions import Action, Outcome
 from audit.alerts import AUDIT_CHAIN, raise_alert
 from audit.models import AuditEvent
-from audit.services import Target, record
+from audit.services import ActingAs, Target, record
 from cases.models import Case
 from tests.conftest import World
 from tests.factories import CaseFactory
@@ -28,7 +28,13 @@ Login = Callable[..., Client]
 def case(world: World) -> Case:
     case: Case = CaseFactory.create(organisation=world.org_car, teams=[world.team_car])
     record(action=Action.CASE_CREATED, user=world.member, case_id=case.pk, targets=[Target("case", case.pk)])
-    record(action=Action.CASE_VIEWED, user=world.investigator, case_id=case.pk, purpose="=cmd|' /C calc'!A0")
+    record(
+        action=Action.CASE_VIEWED,
+        user=world.investigator,
+        case_id=case.pk,
+        purpose="=cmd|' /C calc'!A0",
+        acting_as=ActingAs(world.team_car.pk, world.org_car.pk, "investigator"),
+    )
     record(action=Action.LOGIN, user=world.other_member)
     return case
 
@@ -125,6 +131,41 @@ def test_person_trail(world: World, case: Case, login: Login) -> None:
     )
     export = login(world.lead, _client()).get(reverse("audit:person-export", args=[world.investigator.pk]))
     assert export.status_code == 200 and _last().action == Action.AUDIT_EXPORTED
+
+
+def test_an_organisations_lead_reads_only_the_persons_work_for_that_organisation(
+    world: World, case: Case, login: Login
+) -> None:
+    """The investigator also works for a second coalition: its lead must not see the first one's cases."""
+    from teams.models import Membership, Role
+    from tests.factories import UserFactory
+
+    Membership.objects.create(user=world.investigator, team=world.team_tcc, role=Role.INVESTIGATOR)
+    tcc_lead = UserFactory.create(username="tcc-lead")
+    Membership.objects.create(user=tcc_lead, team=world.team_tcc, role=Role.COALITION_LEAD)
+    foreign_case: Case = CaseFactory.create(organisation=world.org_tcc, teams=[world.team_tcc])
+    record(
+        action=Action.EVIDENCE_DOWNLOADED,
+        user=world.investigator,
+        case_id=foreign_case.pk,
+        purpose="tcc witness bundle",
+        acting_as=ActingAs(world.team_tcc.pk, world.org_tcc.pk, "investigator"),
+    )
+    record(action=Action.SURVIVOR_VIEWED, user=world.investigator, case_id=case.pk, purpose="car case, no org")
+    record(action=Action.LOGIN, user=world.investigator)
+    url = reverse("audit:person", args=[world.investigator.pk])
+
+    tcc_page = login(tcc_lead).get(url).content.decode()
+    assert "tcc witness bundle" in tcc_page and _cell(Action.LOGIN) in tcc_page
+    assert _cell(Action.CASE_VIEWED) not in tcc_page and "car case, no org" not in tcc_page
+    tcc_csv = b"".join(login(tcc_lead, _client()).get(reverse("audit:person-export", args=[world.investigator.pk])))
+    assert b"tcc witness bundle" in tcc_csv and b"calc" not in tcc_csv
+
+    car_page = login(world.lead, _client()).get(url).content.decode()
+    assert _cell(Action.CASE_VIEWED) in car_page and "tcc witness bundle" not in car_page
+
+    platform = login(world.admin, _client()).get(url).content.decode()
+    assert "tcc witness bundle" in platform and _cell(Action.CASE_VIEWED) in platform
 
 
 def test_public_key_download(world: World, login: Login) -> None:
