@@ -128,7 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "teams.context_processors.integrity_alerts",
-                "accounts.context_processors.navigation",
+                "teams.context_processors.navigation",
             ],
         },
     },

@@ -5,7 +5,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("vault.api_urls")),
-    path("", include("accounts.urls")),
+    path("", include("teams.account_urls")),
     path("", include("teams.urls")),
     path("cases/<int:case_id>/audit/", include("cases.audit_urls")),
     path("cases/", include("cases.urls")),
