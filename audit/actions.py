@@ -121,6 +121,7 @@ class Action(models.TextChoices):
     REDACTION_RELEASED = "redaction.released", _("Redacted copy verified and stored")
     REDACTION_FAILED = "redaction.failed", _("Redaction failed; nothing released")
     REDACTION_LOG_EXPORTED = "redaction.log_exported", _("Redaction log exported")
+    REDACTION_TEXT_REVEALED = "redaction.text_revealed", _("Text behind proposed redactions shown to a reviewer")
     # -- end of redaction section --
     # Productions
     # -- end of productions section --

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -160,15 +161,16 @@ def _fail(job_id: int, category: str, location: str) -> str:
     return str(job.state)
 
 
+def _open_term(mark: RedactionMark) -> str:
+    value = open_json(
+        SealedValue(wrapped_key=bytes(mark.sealed_key), ciphertext=bytes(mark.sealed_term)),
+        context=mark_context(mark.job_id),
+    )
+    return str(value["term"])
+
+
 def manual_terms(job: RedactionJob) -> list[Term]:
-    terms = []
-    for mark in job.marks.filter(kind=MarkKind.MANUAL_TERM, accepted=True):
-        value = open_json(
-            SealedValue(wrapped_key=bytes(mark.sealed_key), ciphertext=bytes(mark.sealed_term)),
-            context=mark_context(job.pk),
-        )
-        terms.append(Term("manual", str(value["term"])))
-    return terms
+    return [Term("manual", _open_term(m)) for m in job.marks.filter(kind=MarkKind.MANUAL_TERM, accepted=True)]
 
 
 def _accepted_terms(job: RedactionJob, found: Sequence[Found]) -> list[Term]:
@@ -236,3 +238,28 @@ def _store(job: RedactionJob, name: str, data: bytes, removed: Counter[tuple[str
             details={"sha256": copy.sha256, "removed": sum(removed.values()), "derivative": copy.pk},
         )
     return str(job.state)
+
+
+def mark_texts(job: RedactionJob, user: Any) -> dict[int, str]:
+    """The text behind each mark, in memory, for a reviewer the caller has cleared to see identities."""
+    identifiers = [
+        Term(i.category, i.value)
+        for i in identifiers_for_redaction(
+            survivor_ids=list(job.item.survivors.values_list("pk", flat=True)), requested_by=user, purpose=PURPOSE
+        )
+    ]
+    _pages, found = find(_plaintext(job.item), _name(job.item), identifiers, Policy())
+    applied: dict[tuple[int | None, str, str], set[str]] = {}
+    for f in found:
+        if f.match.applied:
+            applied.setdefault((f.page, _kind(f), f.match.category), set()).add(" ".join(f.text.split()))
+    ranked = {(page, category, rank): " ".join(f.text.split()) for page, category, rank, f in _proposals(found)}
+    texts: dict[int, str] = {}
+    for mark in job.marks.all():
+        if mark.kind == MarkKind.MANUAL_TERM:
+            texts[mark.pk] = _open_term(mark)
+        elif mark.decidable:
+            texts[mark.pk] = ranked.get((mark.page, mark.category, mark.rank), "")
+        else:
+            texts[mark.pk] = " · ".join(sorted(applied.get((mark.page, mark.kind, mark.category), set())))
+    return texts

@@ -7,6 +7,7 @@ urlpatterns = [
     path("items/<int:item_id>/redaction/propose/", views.propose, name="propose"),
     path("redaction/<int:job_id>/", views.job_page, name="job"),
     path("redaction/<int:job_id>/marks/<int:mark_id>/", views.decide_mark, name="decide"),
+    path("redaction/<int:job_id>/reveal/", views.reveal, name="reveal"),
     path("redaction/<int:job_id>/terms/", views.add_term, name="add_term"),
     path("redaction/<int:job_id>/review/", views.review, name="review"),
     path("redaction/<int:job_id>/approve/", views.approve, name="approve"),

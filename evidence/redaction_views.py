@@ -19,10 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.actions import Action
 from audit.services import record
 from cases.consent import ConsentRefused
+from cases.sealing import SealedValueUnavailable
+from cases.survivors import RevealRefused, authorise_reveal
 from evidence.access import item_target
+from evidence.redaction.result import RedactionError
 from evidence.redaction_access import get_item_to_redact, get_job_for, redaction_ref
 from evidence.redaction_models import RedactionJob
-from evidence.redaction_runs import job_target
+from evidence.redaction_runs import job_target, mark_texts
 from evidence.redaction_services import (
     RedactionStepRefused,
     do_add_term,
@@ -31,6 +34,7 @@ from evidence.redaction_services import (
     do_propose,
     do_review,
 )
+from evidence.retrieval import IntegrityFailure
 from teams.access import acting_as, record_denial, request_actor
 from teams.policy import Decision, Perm, decide
 
@@ -53,17 +57,22 @@ def propose(request: HttpRequest, item_id: int) -> HttpResponse:
     return _back(job)
 
 
-@login_required
-@require_GET
-def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
-    job, decision = get_job_for(request, job_id, Perm.REDACTION_PROPOSE)
+def _render(request: HttpRequest, job: RedactionJob, texts: dict[int, str] | None = None) -> HttpResponse:
     actor = request_actor(request)
     ref = redaction_ref(job.item, job)
     may = {
         "review": bool(decide(actor, Perm.REDACTION_REVIEW, ref)),
         "approve": bool(decide(actor, Perm.REDACTION_APPROVE, ref)),
     }
-    marks = list(job.marks.all())
+    rows = [{"mark": m, "text": (texts or {}).get(m.pk)} for m in job.marks.all()]
+    context = {"job": job, "rows": rows, "revealed": texts is not None, "may": may, "log": list(job.log.all())}
+    return render(request, "evidence/redaction.html", context)
+
+
+@login_required
+@require_GET
+def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    job, decision = get_job_for(request, job_id, Perm.REDACTION_PROPOSE)
     with transaction.atomic():
         record(
             action=Action.REDACTION_VIEWED,
@@ -73,8 +82,40 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
             case_id=job.item.case_id,
             targets=[item_target(job.item_id), job_target(job.pk)],
         )
-    context = {"job": job, "marks": marks, "may": may, "log": list(job.log.all())}
-    return render(request, "evidence/redaction.html", context)
+    return _render(request, job)
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The text behind each mark, for a reviewer who may reveal every concerned survivor's identity."""
+    job, decision = get_job_for(request, job_id, Perm.REDACTION_REVIEW)
+    purpose = request.POST.get("purpose", "")
+    targets = [item_target(job.item_id), job_target(job.pk)]
+    try:
+        for survivor in job.item.survivors.select_related("case"):
+            authorise_reveal(survivor=survivor, user=request.user, purpose=purpose)
+    except RevealRefused as refused:
+        record_denial(
+            request, perm=Perm.IDENTITY_REVEAL, targets=targets, case_id=job.item.case_id, reason=str(refused.message)
+        )
+        return _refused(request, job, refused.message)
+    try:
+        with transaction.atomic():
+            texts = mark_texts(job, request.user)
+            record(
+                action=Action.REDACTION_TEXT_REVEALED,
+                user=request.user,
+                acting_as=acting_as(decision),
+                request=request,
+                purpose=purpose.strip(),
+                case_id=job.item.case_id,
+                targets=targets,
+                details={"marks": len(texts)},
+            )
+    except (RedactionError, IntegrityFailure, SealedValueUnavailable):
+        return _refused(request, job, _("The text could not be read again from the original."))
+    return _render(request, job, texts)
 
 
 @login_required

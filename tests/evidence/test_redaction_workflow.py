@@ -66,6 +66,7 @@ def _fold(text: str) -> str:
 @pytest.fixture
 def original(world: Any, case: Any, upload: Any) -> EvidenceItem:
     survivor = do_create_survivor(case=case, user=world.member)
+    survivor.custodians.add(world.member)
     do_seal_identity(
         survivor=survivor,
         identity=IdentityData(legal_name=NAME, places=["Boy-Rabé"], contacts=["+236 72 12 34 56"]),
@@ -153,6 +154,22 @@ def test_full_flow_produces_a_verified_derivative_and_leaves_the_original(
     } <= actions
     for event in AuditEvent.objects.filter(action__startswith="redaction."):
         assert "Aicha" not in json.dumps(event.details) and "contingent" not in json.dumps(event.details)
+
+
+def test_the_text_is_shown_only_to_identity_custodians(world: Any, login: Any, original: EvidenceItem) -> None:
+    job = _proposed(world, login, original)
+    url = reverse("redaction:reveal", args=[job.pk])
+    refused = login(world.lead).post(url, {"purpose": "checking the proposals before approval"})
+    assert refused.status_code == 302
+    assert AuditEvent.objects.filter(action="access.denied", details__permission="identity.reveal").exists()
+    assert login(world.member).post(url, {"purpose": "short"}).status_code == 302
+    assert not AuditEvent.objects.filter(action="redaction.text_revealed").exists()
+    shown = login(world.member).post(url, {"purpose": "checking the proposals before approval"})
+    page = shown.content.decode()
+    assert shown.status_code == 200 and "Aicha Kone" in page and "Aicha Konee" in page
+    event = AuditEvent.objects.get(action="redaction.text_revealed")
+    assert "Aicha" not in json.dumps(event.details)
+    assert login(world.other_member).post(url, {"purpose": "checking the proposals before approval"}).status_code == 404
 
 
 def test_a_rejected_near_miss_stays_in_the_copy(world: Any, login: Any, original: EvidenceItem) -> None:
@@ -243,6 +260,7 @@ def test_denials_on_every_write_view(world: Any, login: Any, original: EvidenceI
         (reverse("redaction:propose", args=[original.pk]), {}),
         (reverse("redaction:decide", args=[job.pk, mark.pk]), {"decision": "accept"}),
         (reverse("redaction:add_term", args=[job.pk]), {"term": "x"}),
+        (reverse("redaction:reveal", args=[job.pk]), {"purpose": "checking the proposals before approval"}),
         (reverse("redaction:review", args=[job.pk]), {}),
         (reverse("redaction:approve", args=[job.pk]), {}),
     ]
