@@ -1,19 +1,20 @@
 """Walk the audit chain and its checkpoints; report the first thing that does not hold.
 
-The walk streams rows in sequence order in chunks over a plain cursor (no
-model instances) and rebuilds each event's canonical bytes with a
-specialised encoder (``audit.canonical_sql``). Should that ever disagree
-with ``chain.canonical_bytes`` on a row, the row is re-hashed the
-reference way before anything is reported, so speed never causes a false
-alarm.
+On PostgreSQL the events are streamed with one COPY, the server writing each
+event's canonical text around its details and targets; on SQLite they are
+read in keyset chunks over a plain cursor and encoded by a specialised
+encoder (``audit.canonical_sql``). Should the fast bytes ever disagree with
+``chain.canonical_bytes`` on a row, the row is re-hashed the reference way
+before anything is reported, so speed never causes a false alarm.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
@@ -59,14 +60,14 @@ class Report:
         return self.finding is None
 
 
-def rows(using: str = "default", chunk: int = CHUNK, after: int = 0, upto: int = LAST) -> Iterator[canonical_sql.Row]:
+def rows(using: str = "default", chunk: int = 0, after: int = 0, upto: int = LAST) -> Iterator[canonical_sql.Row]:
     """Events ``after < seq <= upto`` as raw rows (``canonical_sql.Row``), in sequence order, a chunk at a time."""
     connection = connections[using]
     sql = canonical_sql.select_sql(connection.vendor, AuditEvent._meta.db_table)
     last = after
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [last, upto, chunk])
+            cursor.execute(sql, [last, upto, chunk or CHUNK])
             batch = cursor.fetchall()
         if not batch:
             return
@@ -117,7 +118,7 @@ def _deleted(first: int, last: int) -> Finding:
     )
 
 
-def prepared(using: str = "default", after: int = 0, upto: int = LAST) -> Iterator[canonical_sql.Prepared]:
+def prepared(using: str = "default", after: int = 0, upto: int = LAST) -> Generator[canonical_sql.Prepared, None, None]:
     """Events ``after < seq <= upto`` in sequence order as (seq, prev_hash, hash, target count, canonical
     bytes or None when only the reference encoder can tell)."""
     connection = connections[using]
@@ -153,10 +154,16 @@ def walk(cps: dict[int, Checkpoint], using: str = "default", after: int = 0, upt
     expected_seq, prev = (1, chain.GENESIS_HASH) if after == 0 else (0, "")
     suspects: list[tuple[int, str]] = []
     stream = prepared(using, after, upto)
+    # The walk makes millions of short-lived objects and no cycles: collection passes would only
+    # rescan them.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         finding = _walk_stream(stream, span, cps, suspects, expected_seq, prev)
     finally:
         stream.close()
+        if collecting:
+            gc.enable()
     edit = _first_edit(suspects, finding.seq if finding else LAST, using)
     if edit is not None:
         report.finding = edit

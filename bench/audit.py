@@ -162,12 +162,28 @@ def _raw_chain(canonical: list[bytes]) -> tuple[float, float, str]:
     return time.perf_counter() - started, time.process_time() - cpu, prev
 
 
-def _verify(workers: int = 1) -> tuple[float, float, Any]:
+def _server_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (local server, /proc), 0 on SQLite."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _verify(workers: int = 1) -> tuple[float, float, float, Any]:
+    """Wall time, CPU time of this process, CPU time of the database server's backend, report."""
     from audit.verify import verify
 
+    server = _server_cpu()
     started, cpu = time.perf_counter(), time.process_time()
     report = verify(workers=workers)
-    return time.perf_counter() - started, time.process_time() - cpu, report
+    elapsed, used = time.perf_counter() - started, time.process_time() - cpu
+    return elapsed, used, _server_cpu() - server, report
 
 
 def _write_cost(count: int) -> dict[str, float]:
@@ -217,10 +233,11 @@ def run_backend(backend: str, events: int, writes: int, pg_url: str) -> None:
         raw, raw_cpu, raw_head = _raw_chain(canonical)
         size = sum(len(data) for data in canonical) / len(canonical)
         del canonical
-        verify_time, verify_cpu, report = _verify()
+        load = os.getloadavg()
+        verify_time, verify_cpu, server_cpu, report = _verify()
         assert report.sound and report.events == events, report.finding
         workers = os.cpu_count() or 1
-        parallel_time, _cpu, parallel = _verify(workers)
+        parallel_time, _cpu, _server, parallel = _verify(workers)
         assert parallel.sound and parallel.events == events, parallel.finding
         costs = _write_cost(writes)
         print(f"### {backend}: {events:,} events (mean canonical size {size:.0f} B)")
@@ -228,7 +245,11 @@ def run_backend(backend: str, events: int, writes: int, pg_url: str) -> None:
         print(f"- raw SHA-256 chain over the same bytes in memory: {raw:.2f} s wall, {raw_cpu:.2f} s CPU")
         print(f"- verify_audit (audit.verify.verify): {verify_time:.2f} s wall, {verify_cpu:.2f} s CPU of this process")
         print(f"  = {events / verify_time:,.0f} events/s; raw chain head {raw_head[:16]}...")
+        print(f"- load average before verify: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
         print(f"- ratio verify / raw: {verify_time / raw:.2f}x wall, {verify_cpu / raw_cpu:.2f}x CPU (target <= 3x)")
+        if backend == "postgresql":
+            total = (verify_cpu + server_cpu) / raw_cpu
+            print(f"- database backend CPU during verify: {server_cpu:.2f} s; client + server = {total:.2f}x CPU")
         print(f"- verify_audit --workers {workers}: {parallel_time:.2f} s wall, ratio {parallel_time / raw:.2f}x wall")
         print(f"- write cost over {writes:,} actions, per action:")
         for name, value in costs.items():
