@@ -4,6 +4,7 @@ from evidence import redaction_views as views
 
 app_name = "redaction"
 urlpatterns = [
+    path("items/<int:item_id>/redaction/", views.item_jobs, name="item"),
     path("items/<int:item_id>/redaction/propose/", views.propose, name="propose"),
     path("redaction/<int:job_id>/", views.job_page, name="job"),
     path("redaction/<int:job_id>/marks/<int:mark_id>/", views.decide_mark, name="decide"),

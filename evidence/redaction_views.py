@@ -49,6 +49,23 @@ def _refused(request: HttpRequest, job: RedactionJob, message: Any) -> HttpRespo
 
 
 @login_required
+@require_GET
+def item_jobs(request: HttpRequest, item_id: int) -> HttpResponse:
+    item, decision = get_item_to_redact(request, item_id)
+    with transaction.atomic():
+        record(
+            action=Action.REDACTION_VIEWED,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            case_id=item.case_id,
+            targets=[item_target(item.pk)],
+        )
+    jobs = RedactionJob.objects.filter(item=item).select_related("proposed_by", "output")
+    return render(request, "evidence/redaction_jobs.html", {"item": item, "jobs": jobs})
+
+
+@login_required
 @require_POST
 def propose(request: HttpRequest, item_id: int) -> HttpResponse:
     item, decision = get_item_to_redact(request, item_id)

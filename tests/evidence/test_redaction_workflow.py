@@ -270,6 +270,8 @@ def test_denials_on_every_write_view(world: Any, login: Any, original: EvidenceI
         assert response.status_code in expected, url
         if persona == "anonymous":
             assert "/accounts/" in response["Location"] or "login" in response["Location"]
+    listing = browser.get(reverse("redaction:item", args=[original.pk]))
+    assert listing.status_code == (302 if persona == "anonymous" else 404)
     for name in ("redaction:job", "redaction:log_csv"):
         assert browser.get(reverse(name, args=[job.pk])).status_code in ({302} if persona == "anonymous" else {404})
     assert RedactionJob.objects.count() == 1
@@ -279,7 +281,15 @@ def test_denials_on_every_write_view(world: Any, login: Any, original: EvidenceI
 
 
 def test_an_investigator_proposes_but_does_not_review(world: Any, login: Any, original: EvidenceItem) -> None:
+    item_page = login(world.member).get(reverse("evidence:item", args=[original.pk])).content.decode()
+    assert reverse("redaction:item", args=[original.pk]) in item_page
+    listing = login(world.investigator).get(reverse("redaction:item", args=[original.pk]))
+    assert listing.status_code == 200 and reverse("redaction:propose", args=[original.pk]) in listing.content.decode()
     job = _proposed(world, login, original)
+    assert (
+        reverse("redaction:job", args=[job.pk])
+        in login(world.member).get(reverse("redaction:item", args=[original.pk])).content.decode()
+    )
     assert login(world.investigator).get(reverse("redaction:job", args=[job.pk])).status_code == 200
     assert login(world.investigator).post(reverse("redaction:review", args=[job.pk])).status_code == 404
 
