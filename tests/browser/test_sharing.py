@@ -40,6 +40,7 @@ def test_grant_redacted_access_then_revoke(page: Page, browser: Browser, world: 
     original = EvidenceItem.objects.get(pk=upload(world.member, case, b"original", name="statement.txt").json()["id"])
     redacted = EvidenceItem.objects.get(pk=upload(world.member, case, b"redacted", name="redacted.txt").json()["id"])
     EvidenceItem.objects.filter(pk=redacted.pk).update(derivative_of=original, derivative_kind=DerivativeKind.REDACTED)
+    sw.concerns(original)
 
     sign_in(page, world.lead)
     page.goto(f"/cases/{case.pk}/")

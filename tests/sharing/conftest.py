@@ -35,6 +35,11 @@ class ShareWorld:
             user=self.world.member,
         )
 
+    def concerns(self, item: Any) -> None:
+        """Link an item to the survivor, who consented to its storage and use by the case team."""
+        item.survivors.add(self.survivor)
+        self.consent(ConsentAction.STORE_EVIDENCE, "")
+
     def consent_to_foreign_team(self) -> None:
         self.consent(ConsentAction.SHARE_TEAM, self.world.team_tcc.pk)
         self.consent(ConsentAction.SHARE_JURISDICTION, "BD")

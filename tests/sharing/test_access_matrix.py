@@ -95,6 +95,7 @@ def shared(sw: ShareWorld, upload: Any) -> dict[str, Any]:
     original = EvidenceItem.objects.get(pk=upload(sw.world.member, sw.case, b"original").json()["id"])
     redacted = EvidenceItem.objects.get(pk=upload(sw.world.member, sw.case, b"redacted", name="r.txt").json()["id"])
     EvidenceItem.objects.filter(pk=redacted.pk).update(derivative_of=original, derivative_kind=DerivativeKind.REDACTED)
+    sw.concerns(original)
     sw.consent_to_foreign_team()
     grant = sw.grant(level=GrantLevel.METADATA)
     return {
@@ -105,6 +106,9 @@ def shared(sw: ShareWorld, upload: Any) -> dict[str, Any]:
         "transfer_id": 999_999,
         "grant_id": grant.pk,
         "approval_id": 999_999,
+        # Objects the shared case does not have: every persona must get the not-found answer.
+        "job_id": 999_999,
+        "mark_id": 999_999,
         "user_id": sw.world.member.pk,
         "team_id": sw.world.team_car.pk,
         "membership_id": Membership.objects.get(user=sw.world.member).pk,

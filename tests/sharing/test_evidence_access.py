@@ -30,6 +30,7 @@ def pair(sw: ShareWorld, upload: Any) -> tuple[EvidenceItem, EvidenceItem, bytes
     )
     EvidenceItem.objects.filter(pk=redacted.pk).update(derivative_of=original, derivative_kind=DerivativeKind.REDACTED)
     redacted.refresh_from_db()
+    sw.concerns(original)
     return original, redacted, redacted_bytes
 
 
@@ -76,6 +77,7 @@ def test_view_right_alone_gives_no_download(sw: ShareWorld, pair: Any, login: An
 def test_item_grant_shows_only_the_chosen_items(sw: ShareWorld, pair: Any, upload: Any, login: Any) -> None:
     original, redacted, _bytes = pair
     other = EvidenceItem.objects.get(pk=upload(sw.world.member, sw.case, b"unrelated note").json()["id"])
+    sw.concerns(other)
     sw.consent_to_foreign_team()
     do_grant_items(
         case=sw.case,
