@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.sudo import sudo_redirect
 from audit.selectors import EventFilter
 from cases.access import case_target, get_case_for
 from teams.audit_pages import events_csv, events_page
@@ -31,8 +32,10 @@ def case_events(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def case_export(request: HttpRequest, case_id: int) -> HttpResponse | StreamingHttpResponse:
+def case_export(request: HttpRequest, case_id: int) -> HttpResponseBase:
     case, decision = get_case_for(request, case_id, Perm.CASE_AUDIT_VIEW)
+    if confirm := sudo_redirect(request):
+        return confirm
     return events_csv(
         request,
         base=EventFilter(case_id=case.pk),

@@ -8,12 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.sudo import sudo_redirect
 from audit.actions import Action
 from audit.services import record
 from cases import mhpss, selectors, services
@@ -49,7 +50,7 @@ from cases.survivors import (
     do_seal_identity,
     do_update_survivor,
 )
-from teams.access import acting_as, not_found, request_actor
+from teams.access import acting_as, not_found, record_denial, request_actor
 from teams.models import Team
 from teams.policy import Perm, TeamRef, decide
 
@@ -278,11 +279,14 @@ def consent_withdraw(request: HttpRequest, survivor_id: int) -> HttpResponse:
 
 @login_required
 @GET_POST
-def receipt(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def receipt(request: HttpRequest, survivor_id: int) -> HttpResponseBase:
     survivor, decision = get_survivor_for(request, survivor_id, Perm.CONSENT_RECORD)
     form = ReceiptForm(request.POST or None, initial={"language": survivor.preferred_language})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # Printing the legal name decrypts it: a fresh confirmation of identity first.
+        if data["print_legal_name"] and (confirm := sudo_redirect(request)):
+            return confirm
         membership = decision.acting_as
         team = Team.objects.select_related("organisation").get(pk=membership.team_id) if membership else None
         contact = ReceiptContact(
@@ -302,6 +306,7 @@ def receipt(request: HttpRequest, survivor_id: int) -> HttpResponse:
                 request=request,
             )
         except RevealRefused as refused:
+            _record_reveal_refused(request, survivor, str(refused.message))
             form.add_error(None, refused.message)
         else:
             response = HttpResponse(pdf, content_type="application/pdf")
@@ -311,12 +316,24 @@ def receipt(request: HttpRequest, survivor_id: int) -> HttpResponse:
     return render(request, "cases/receipt_form.html", {"survivor": survivor, "form": form})
 
 
+def _record_reveal_refused(request: HttpRequest, survivor: Any, reason: str) -> None:
+    record_denial(
+        request,
+        perm=Perm.IDENTITY_REVEAL,
+        targets=[survivor_target(survivor.pk)],
+        case_id=survivor.case_id,
+        reason=reason,
+    )
+
+
 @login_required
 @GET_POST
-def identity_reveal(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def identity_reveal(request: HttpRequest, survivor_id: int) -> HttpResponseBase:
     survivor, decision = get_survivor_for(request, survivor_id, Perm.IDENTITY_REVEAL)
     form = RevealForm(request.POST or None)
     identity = None
+    if request.method == "POST" and (confirm := sudo_redirect(request)):
+        return confirm
     if request.method == "POST" and form.is_valid():
         try:
             authorisation = authorise_reveal(survivor=survivor, user=request.user, purpose=form.cleaned_data["purpose"])
@@ -328,6 +345,7 @@ def identity_reveal(request: HttpRequest, survivor_id: int) -> HttpResponse:
                 request=request,
             )
         except RevealRefused as refused:
+            _record_reveal_refused(request, survivor, str(refused.message))
             form.add_error(None, refused.message)
     edit_form = IdentityEditForm(initial=IdentityEditForm.initial_from(identity)) if identity else None
     context = {"survivor": survivor, "form": form, "identity": identity, "edit_form": edit_form}
@@ -471,9 +489,11 @@ def survivor_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def identity_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
-    """Replace the sealed identity (custodians only). The old value goes with its data key."""
+def identity_edit(request: HttpRequest, survivor_id: int) -> HttpResponseBase:
+    """Replace the sealed identity (custodians only, in sudo mode). The old value goes with its data key."""
     survivor, decision = get_survivor_for(request, survivor_id, Perm.IDENTITY_REVEAL)
+    if confirm := sudo_redirect(request):
+        return confirm
     form = IdentityEditForm(request.POST)
     if form.is_valid():
         do_seal_identity(

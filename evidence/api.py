@@ -124,6 +124,8 @@ class LegalHoldView(APIView):
         item, decision = get_item_for(request._request, item_id, Perm.EVIDENCE_LEGAL_HOLD)
         body = LegalHoldSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        if not body.validated_data["hold"] and not SudoPermission().has_permission(request, self):
+            self.permission_denied(request, message=str(SudoPermission.message), code=SudoPermission.code)
         item = services.do_set_legal_hold(
             item=item,
             hold=body.validated_data["hold"],

@@ -7,12 +7,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.sudo import sudo_redirect
 from audit.actions import Action
 from audit.services import record
 from evidence.custody_access import custody_ref, get_case_for, get_item_for, item_target, pending_transfer
@@ -142,8 +143,11 @@ def cancel(request: HttpRequest, item_id: int, transfer_id: int) -> HttpResponse
     return _answer(request, item_id, transfer_id, Perm.CUSTODY_CANCEL, do_cancel_transfer, _("Transfer withdrawn."))
 
 
-def _report(request: HttpRequest, item_id: int, fmt: str) -> HttpResponse:
+def _report(request: HttpRequest, item_id: int, fmt: str) -> HttpResponseBase:
     item, decision = get_item_for(request, item_id, Perm.CUSTODY_REPORT)
+    # The report exports the item's whole custody chain: a fresh confirmation of identity first.
+    if confirm := sudo_redirect(request):
+        return confirm
     payload = do_generate_report(
         item_id=item.pk,
         user=request.user,
@@ -161,13 +165,13 @@ def _report(request: HttpRequest, item_id: int, fmt: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def report_pdf(request: HttpRequest, item_id: int) -> HttpResponse:
+def report_pdf(request: HttpRequest, item_id: int) -> HttpResponseBase:
     return _report(request, item_id, "pdf")
 
 
 @login_required
 @require_GET
-def report_json(request: HttpRequest, item_id: int) -> HttpResponse:
+def report_json(request: HttpRequest, item_id: int) -> HttpResponseBase:
     return _report(request, item_id, "json")
 
 

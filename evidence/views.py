@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.sudo import require_sudo, sudo_active, sudo_url
+from accounts.sudo import require_sudo, sudo_active, sudo_redirect, sudo_url
 from audit.actions import Action
 from audit.services import record
 from cases.models import Case
@@ -258,12 +258,15 @@ def _safe_name(item: EvidenceItem) -> str:
 
 @login_required
 @require_POST
-def legal_hold(request: HttpRequest, item_id: int) -> HttpResponse:
+def legal_hold(request: HttpRequest, item_id: int) -> HttpResponseBase:
     item, decision = get_item_for(request, item_id, Perm.EVIDENCE_LEGAL_HOLD)
     form = LegalHoldForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a reason (at least five characters)."))
         return redirect("evidence:item", item_id=item.pk)
+    # Lifting a hold is what makes shredding possible: a fresh confirmation of identity first.
+    if not form.cleaned_data["hold"] and (confirm := sudo_redirect(request)):
+        return confirm
     services.do_set_legal_hold(
         item=item,
         hold=form.cleaned_data["hold"],

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
+from accounts.sudo import sudo_redirect
 from audit import signing
 from audit.actions import Action
 from audit.checkpoints import latest_checkpoint
@@ -73,8 +74,10 @@ def platform_events(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def platform_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+def platform_export(request: HttpRequest) -> HttpResponseBase:
     decision = _platform(request)
+    if confirm := sudo_redirect(request):
+        return confirm
     return events_csv(
         request,
         base=EventFilter(),
@@ -102,8 +105,10 @@ def person_events(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def person_export(request: HttpRequest, user_id: int) -> HttpResponse | StreamingHttpResponse:
+def person_export(request: HttpRequest, user_id: int) -> HttpResponseBase:
     person, decision = get_person_for(request, user_id)
+    if confirm := sudo_redirect(request):
+        return confirm
     return events_csv(
         request,
         base=person_filter(request, person),

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.sudo import sudo_redirect
 from audit.services import Target
 from teams import services
 from teams.access import not_found, request_actor
@@ -60,8 +61,10 @@ def _form_errors(request: HttpRequest, form: AddMemberForm | RoleForm) -> None:
 
 @login_required
 @require_POST
-def member_add(request: HttpRequest, team_id: int) -> HttpResponse:
+def member_add(request: HttpRequest, team_id: int) -> HttpResponseBase:
     team, decision = get_team_for(request, team_id, Perm.TEAM_MANAGE_MEMBERS)
+    if confirm := sudo_redirect(request):
+        return confirm
     form = AddMemberForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
@@ -85,9 +88,11 @@ def member_add(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponseBase:
     team, decision = get_team_for(request, team_id, Perm.TEAM_MANAGE_MEMBERS)
     membership = _member_of(request, team, membership_id)
+    if confirm := sudo_redirect(request):
+        return confirm
     form = RoleForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
@@ -109,9 +114,11 @@ def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpR
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponseBase:
     team, decision = get_team_for(request, team_id, Perm.TEAM_MANAGE_MEMBERS)
     membership = _member_of(request, team, membership_id)
+    if confirm := sudo_redirect(request):
+        return confirm
     services.do_remove_membership(
         membership=membership,
         by=request.user,  # type: ignore[arg-type]

@@ -44,9 +44,11 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
-def user_create_view(request: HttpRequest) -> HttpResponse:
+def user_create_view(request: HttpRequest) -> HttpResponseBase:
     _require_manager(request, Target("accounts", "new"))
     form = CreateUserForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and (confirm := sudo_redirect(request)):
+        return confirm
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -18,7 +18,10 @@ NEW_USER = {"username": "newcomer", "display_name": "New Comer", "email": "", "p
 
 
 def test_admin_lists_and_creates_accounts(world: World, login: Callable[..., Client]) -> None:
-    client = login(world.admin)
+    unconfirmed = login(world.admin).post(reverse("accounts:admin-user-create"), NEW_USER)
+    assert unconfirmed["Location"].startswith(reverse("accounts:sudo"))
+    assert not User.objects.filter(username=NEW_USER["username"]).exists()
+    client = login(world.admin, sudo=True)
     listing = client.get(reverse("accounts:admin-users"))
     assert listing.status_code == 200 and "foreign" in listing.content.decode()
     response = client.post(reverse("accounts:admin-user-create"), NEW_USER)
@@ -30,7 +33,7 @@ def test_admin_lists_and_creates_accounts(world: World, login: Callable[..., Cli
 
 
 def test_create_refuses_taken_name_and_weak_password(world: World, login: Callable[..., Client]) -> None:
-    client = login(world.admin)
+    client = login(world.admin, sudo=True)
     response = client.post(reverse("accounts:admin-user-create"), {**NEW_USER, "username": "Member"})
     assert response.context["form"].errors["username"] == ["This username is already taken."]
     response = client.post(reverse("accounts:admin-user-create"), {**NEW_USER, "password": "password"})

@@ -96,7 +96,11 @@ def test_bad_filters_are_answered_with_the_form(world: World, case: Case, login:
 
 
 def test_csv_export_is_audited_and_reverifiable(world: World, case: Case, login: Login) -> None:
-    response = login(world.auditor).get(reverse("case_audit:export", args=[case.pk]))
+    # An export needs a fresh confirmation of identity (sudo mode); without it nothing is exported.
+    unconfirmed = login(world.auditor, _client()).get(reverse("case_audit:export", args=[case.pk]))
+    assert unconfirmed.status_code == 302 and unconfirmed["Location"].startswith(reverse("accounts:sudo"))
+    assert _last().action != Action.AUDIT_EXPORTED
+    response = login(world.auditor, sudo=True).get(reverse("case_audit:export", args=[case.pk]))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     exported = _last()
     assert exported.action == Action.AUDIT_EXPORTED and exported.case_id == case.pk
@@ -129,7 +133,9 @@ def test_person_trail(world: World, case: Case, login: Login) -> None:
         login(world.outsider, _client()).get(reverse("audit:person-export", args=[world.investigator.pk])).status_code
         == 404
     )
-    export = login(world.lead, _client()).get(reverse("audit:person-export", args=[world.investigator.pk]))
+    unconfirmed = login(world.lead, _client()).get(reverse("audit:person-export", args=[world.investigator.pk]))
+    assert unconfirmed.status_code == 302 and unconfirmed["Location"].startswith(reverse("accounts:sudo"))
+    export = login(world.lead, _client(), sudo=True).get(reverse("audit:person-export", args=[world.investigator.pk]))
     assert export.status_code == 200 and _last().action == Action.AUDIT_EXPORTED
 
 
@@ -158,7 +164,8 @@ def test_an_organisations_lead_reads_only_the_persons_work_for_that_organisation
     tcc_page = login(tcc_lead).get(url).content.decode()
     assert "tcc witness bundle" in tcc_page and _cell(Action.LOGIN) in tcc_page
     assert _cell(Action.CASE_VIEWED) not in tcc_page and "car case, no org" not in tcc_page
-    tcc_csv = b"".join(login(tcc_lead, _client()).get(reverse("audit:person-export", args=[world.investigator.pk])))
+    tcc_export = login(tcc_lead, _client(), sudo=True).get(reverse("audit:person-export", args=[world.investigator.pk]))
+    tcc_csv = b"".join(tcc_export)
     assert b"tcc witness bundle" in tcc_csv and b"calc" not in tcc_csv
 
     car_page = login(world.lead, _client()).get(url).content.decode()

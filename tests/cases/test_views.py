@@ -174,7 +174,10 @@ def test_reveal_identity_needs_a_custodian_and_a_purpose(cw: CaseWorld, login: L
     url = reverse("cases:identity", args=[survivor.pk])
     for persona in (cw.world.investigator, cw.world.other_member, cw.world.outsider, cw.world.mhpss):
         _denied(login(persona, another_client()), url, {"purpose": "Preparing the hearing bundle"})
-    client = login(cw.world.member)
+    unconfirmed = login(cw.world.member, another_client()).post(url, {"purpose": "Preparing the hearing bundle"})
+    assert unconfirmed.status_code == 302 and unconfirmed["Location"].startswith(reverse("accounts:sudo"))
+    assert not AuditEvent.objects.filter(action=Action.IDENTITY_REVEALED).exists()
+    client = login(cw.world.member, sudo=True)
     assert "Fictional Name" not in client.post(url, {"purpose": "short"}).content.decode()
     response = client.post(url, {"purpose": "Preparing the hearing bundle"})
     assert "Fictional Name" in response.content.decode()
@@ -214,6 +217,20 @@ def test_receipt_pdf(cw: CaseWorld, login: Login) -> None:
     assert AuditEvent.objects.filter(action=Action.CONSENT_RECEIPT_PRINTED).get().details["language"] == "es"
 
 
+def test_printing_the_legal_name_needs_sudo_and_a_refusal_is_audited(cw: CaseWorld, login: Login) -> None:
+    url = reverse("cases:receipt", args=[cw.adult.pk])
+    named = {"language": "en", "print_legal_name": "on", "purpose": "Survivor asked for a named copy"}
+    unconfirmed = login(cw.world.member, another_client()).post(url, named)
+    assert unconfirmed.status_code == 302 and unconfirmed["Location"].startswith(reverse("accounts:sudo"))
+    assert not AuditEvent.objects.filter(action=Action.CONSENT_RECEIPT_PRINTED).exists()
+    # The investigator may print receipts but is no custodian: the name is refused, and the refusal recorded.
+    refused = login(cw.world.investigator, sudo=True).post(url, named)
+    assert refused.status_code == 200 and refused["Content-Type"].startswith("text/html")
+    denial = AuditEvent.objects.get(action=Action.ACCESS_DENIED, actor_id=cw.world.investigator.pk)
+    assert denial.details["permission"] == "identity.reveal"
+    assert denial.targets == [f"cases.survivor:{cw.adult.pk}"]
+
+
 def test_writing_a_note_is_audited(cw: CaseWorld) -> None:
     do_write_note(survivor=cw.adult, body="x", user=cw.world.mhpss)
     assert AuditEvent.objects.filter(action=Action.MHPSS_NOTE_WRITTEN).exists()
@@ -251,7 +268,10 @@ def test_a_custodian_corrects_the_sealed_identity(cw: CaseWorld, login: Login) -
     data = {"legal_name": "Fictional New", "aliases": "A\nB", "reason": "Spelling confirmed by the survivor"}
     for persona in (cw.world.investigator, cw.world.other_member, cw.world.outsider, cw.world.mhpss):
         _denied(login(persona, another_client()), url, data)
-    client = login(cw.world.member)
+    unconfirmed = login(cw.world.member, another_client()).post(url, data)
+    assert unconfirmed.status_code == 302 and unconfirmed["Location"].startswith(reverse("accounts:sudo"))
+    assert not AuditEvent.objects.filter(action=Action.IDENTITY_SEALED, purpose=data["reason"]).exists()
+    client = login(cw.world.member, sudo=True)
     assert client.post(url, {**data, "reason": ""}).status_code == 400
     assert client.post(url, data).status_code == 302
     revealed = client.post(reverse("cases:identity", args=[survivor.pk]), {"purpose": "Checking the correction"})

@@ -154,7 +154,10 @@ def test_pdf_metadata_holds_no_identifiers(world: Any, item: EvidenceItem) -> No
 
 @pytest.mark.parametrize("who", ["member", "lead", "auditor", "investigator"])
 def test_download_for_the_case_team_is_audited(world: Any, login: Login, item: EvidenceItem, who: str) -> None:
-    client = login(getattr(world, who))
+    unconfirmed = login(getattr(world, who)).get(reverse("custody:report_pdf", args=[item.pk]))
+    assert unconfirmed.status_code == 302 and unconfirmed["Location"].startswith(reverse("accounts:sudo"))
+    assert not AuditEvent.objects.filter(action=Action.CUSTODY_REPORT_GENERATED).exists()
+    client = login(getattr(world, who), sudo=True)
     response = client.get(reverse("custody:report_pdf", args=[item.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")

@@ -228,3 +228,28 @@ def test_a_redacted_copy_is_recorded_as_a_derivative(world: Any, case: Any, item
     assert b"".join(iter_content(copy)) == b"redacted text"
     event = AuditEvent.objects.get(action="evidence.uploaded", details__channel="redaction")
     assert event.details["derivative_of"] == item.pk
+
+
+def test_lifting_a_legal_hold_needs_sudo(world: Any, login: Any, item: EvidenceItem) -> None:
+    url = reverse("evidence:legal_hold", args=[item.pk])
+    # Setting a hold protects: no confirmation needed. Lifting it opens the way to shredding.
+    assert login(world.member).post(url, {"hold": "on", "reason": "litigation pending"}).status_code == 302
+    response = login(world.member).post(url, {"reason": "hearing concluded"})
+    assert response["Location"].startswith(reverse("accounts:sudo"))
+    item.refresh_from_db()
+    assert item.legal_hold
+    login(world.member, sudo=True).post(url, {"reason": "hearing concluded"})
+    item.refresh_from_db()
+    assert not item.legal_hold
+
+
+def test_api_lifting_a_legal_hold_needs_sudo(world: Any, login: Any, item: EvidenceItem) -> None:
+    url = f"/api/v1/evidence/items/{item.pk}/legal-hold/"
+    login(world.member).post(url, {"hold": True, "reason": "pending"}, content_type="application/json")
+    lift = {"hold": False, "reason": "hearing concluded"}
+    refused = login(world.member).post(url, lift, content_type="application/json")
+    assert refused.status_code == 403
+    item.refresh_from_db()
+    assert item.legal_hold
+    allowed = login(world.member, sudo=True).post(url, lift, content_type="application/json")
+    assert allowed.status_code == 200 and allowed.json()["legal_hold"] is False

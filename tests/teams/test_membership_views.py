@@ -32,7 +32,11 @@ def test_lead_sees_management_forms_and_member_does_not(world: World, login: Cal
 
 
 def test_lead_adds_changes_and_removes(world: World, login: Callable[..., Client]) -> None:
-    client = login(world.lead)
+    # Changing who may reach a case needs a fresh confirmation of identity.
+    unconfirmed = login(world.lead).post(add_url(world), {"username": "outsider", "role": Role.INVESTIGATOR})
+    assert unconfirmed["Location"].startswith(reverse("accounts:sudo"))
+    assert not world.outsider.memberships.exists()
+    client = login(world.lead, sudo=True)
     response = client.post(add_url(world), {"username": "outsider", "role": Role.INVESTIGATOR})
     assert response["Location"] == reverse("teams:team", args=[world.team_car.pk])
     added = membership(world, world.outsider)
@@ -51,7 +55,7 @@ def test_lead_adds_changes_and_removes(world: World, login: Callable[..., Client
 
 
 def test_bad_input_is_explained(world: World, login: Callable[..., Client]) -> None:
-    client = login(world.lead)
+    client = login(world.lead, sudo=True)
     page = client.post(add_url(world), {"username": "nobody", "role": Role.LAWYER}, follow=True)
     assert "No active account has this username." in page.content.decode()
     page = client.post(add_url(world), {"username": "member", "role": Role.LAWYER}, follow=True)
