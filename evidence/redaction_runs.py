@@ -62,10 +62,11 @@ def _name(item: EvidenceItem) -> str:
     return f"item-{item.number}{Path(original_name(item)).suffix.lower()}"
 
 
-def _identifier_terms(job: RedactionJob) -> list[Term]:
+def _identifier_terms(job: RedactionJob, user: Any) -> list[Term]:
+    # Released to the person who carries the step (proposer, then approver): each must still work on the case.
     found = identifiers_for_redaction(
         survivor_ids=list(job.item.survivors.values_list("pk", flat=True)),
-        requested_by=job.proposed_by,
+        requested_by=user,
         purpose=PURPOSE,
     )
     return [Term(i.category, i.value) for i in found]
@@ -111,7 +112,7 @@ def run_proposal(job_id: int) -> str:
     if job.state != JobState.PROPOSING:
         return str(job.state)
     try:
-        terms = _identifier_terms(job)
+        terms = _identifier_terms(job, job.proposed_by)
         pages, found = find(_plaintext(job.item), _name(job.item), terms, Policy())
     except (RedactionError, IntegrityFailure, IdentifiersRefused) as error:
         return _fail(job_id, type(error).__name__, _safe_location(error))
@@ -191,7 +192,7 @@ def run_release(job_id: int) -> str:
         return str(job.state)
     try:
         data, name = _plaintext(job.item), _name(job.item)
-        identifiers = _identifier_terms(job)
+        identifiers = _identifier_terms(job, job.approved_by)
         _pages, found = find(data, name, identifiers, Policy())
         terms = identifiers + _accepted_terms(job, found) + manual_terms(job)
         outcome = redact_bytes(data, name, terms, Policy())
@@ -242,12 +243,7 @@ def _store(job: RedactionJob, name: str, data: bytes, removed: Counter[tuple[str
 
 def mark_texts(job: RedactionJob, user: Any) -> dict[int, str]:
     """The text behind each mark, in memory, for a reviewer the caller has cleared to see identities."""
-    identifiers = [
-        Term(i.category, i.value)
-        for i in identifiers_for_redaction(
-            survivor_ids=list(job.item.survivors.values_list("pk", flat=True)), requested_by=user, purpose=PURPOSE
-        )
-    ]
+    identifiers = _identifier_terms(job, user)
     _pages, found = find(_plaintext(job.item), _name(job.item), identifiers, Policy())
     applied: dict[tuple[int | None, str, str], set[str]] = {}
     for f in found:

@@ -172,6 +172,21 @@ def test_the_text_is_shown_only_to_identity_custodians(world: Any, login: Any, o
     assert login(world.other_member).post(url, {"purpose": "checking the proposals before approval"}).status_code == 404
 
 
+def test_a_text_file_goes_through_the_same_steps(world: Any, login: Any, case: Any, upload: Any, original: Any) -> None:
+    response = upload(world.member, case, "Note: Aïcha Koné called from Boy-Rabé.\n".encode(), name="note.txt")
+    item = EvidenceItem.objects.get(pk=response.json()["id"])
+    item.survivors.set(original.survivors.all())
+    job = _proposed(world, login, item)
+    assert set(RedactionMark.objects.filter(job=job).values_list("page", flat=True)) == {None}
+    login(world.member).post(reverse("redaction:review", args=[job.pk]))
+    login(world.lead).post(reverse("redaction:approve", args=[job.pk]))
+    assert run_release(job.pk) == JobState.RELEASED
+    job.refresh_from_db()
+    assert job.output is not None
+    text = _content(job.output).decode()
+    assert "Aïcha" not in text and "Boy-Rabé" not in text and text.startswith("Note:")
+
+
 def test_a_rejected_near_miss_stays_in_the_copy(world: Any, login: Any, original: EvidenceItem) -> None:
     job = _proposed(world, login, original)
     reviewer = login(world.member)
