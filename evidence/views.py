@@ -324,9 +324,21 @@ def shred(request: HttpRequest, item_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give a reason (at least five characters)."))
         return redirect("evidence:item", item_id=item.pk)
-    services.do_shred(
-        item=item, reason=form.cleaned_data["reason"], user=request.user, acting_as=acting_as(decision), request=request
-    )
+    try:
+        services.do_shred(
+            item=item,
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+        )
+    except services.ShredRefused as refused:
+        # A copy under legal hold, or a concurrent hold or shred since the policy was asked.
+        record_denial(
+            request, perm=Perm.EVIDENCE_SHRED, targets=[item_target(item.pk)], case_id=item.case_id, reason=str(refused)
+        )
+        messages.error(request, _("Not erased: the item or one of its copies is under legal hold, or already erased."))
+        return redirect("evidence:item", item_id=item.pk)
     messages.success(request, _("The content of %(name)s was destroyed; its record remains.") % {"name": item})
     return redirect("evidence:item", item_id=item.pk)
 

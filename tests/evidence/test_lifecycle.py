@@ -253,3 +253,20 @@ def test_api_lifting_a_legal_hold_needs_sudo(world: Any, login: Any, item: Evide
     assert item.legal_hold
     allowed = login(world.member, sudo=True).post(url, lift, content_type="application/json")
     assert allowed.status_code == 200 and allowed.json()["legal_hold"] is False
+
+
+def test_shredding_refused_by_a_held_duplicate_answers_clearly_and_is_audited(
+    world: Any, case: Any, upload: Any, login: Any
+) -> None:
+    content = os.urandom(30_000)
+    first = EvidenceItem.objects.get(pk=upload(world.member, case, content).json()["id"])
+    second = EvidenceItem.objects.get(pk=upload(world.investigator, case, content).json()["id"])
+    EvidenceItem.objects.filter(pk=second.pk).update(legal_hold=True)
+    client = login(world.lead, sudo=True)
+    response = client.post(reverse("evidence:shred", args=[first.pk]), {"reason": "erasure request"}, follow=True)
+    assert response.status_code == 200
+    assert "under legal hold" in response.content.decode()
+    first.refresh_from_db()
+    assert first.state == State.STORED
+    denial = AuditEvent.objects.get(action="access.denied", details__permission="evidence.shred")
+    assert denial.details["reason"] == "legal hold" and denial.targets == [f"evidence.item:{first.pk}"]
