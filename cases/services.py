@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from audit.actions import Action
@@ -178,13 +179,29 @@ def case_team_users(case: Case) -> list[Any]:
     return list(user_model.objects.filter(memberships__team__cases=case, is_active=True).distinct().order_by("pk"))
 
 
+def notifications_url() -> str:
+    """Where the notices are read, as an absolute address when the vault's own origin is configured."""
+    path = reverse("cases:notifications")
+    origins = [o for o in settings.CSRF_TRUSTED_ORIGINS if "*" not in o]
+    if origins:
+        return origins[0].rstrip("/") + path
+    hosts = [h for h in settings.ALLOWED_HOSTS if not h.startswith((".", "*"))]
+    return f"https://{hosts[0]}{path}" if hosts else path
+
+
 def do_notify_case_team(*, case: Case, message: str, email_subject: str = "") -> int:
-    """An in-app notice to each member of the case's teams, and an e-mail when a mail backend is set up."""
+    """An in-app notice to each member of the case's teams, and a content-free e-mail when mail is set up.
+
+    Mail leaves the vault's control (personal addresses, ordinary relays): it names no case, survivor,
+    date or description, only that a notice is waiting, and where to read it after signing in.
+    """
     users = case_team_users(case)
     Notification.objects.bulk_create([Notification(user=u, case=case, message=message[:400]) for u in users])
     addresses = [u.email for u in users if getattr(u, "email", "")]
     if email_subject and addresses and settings.CUSTODY_NOTIFY_BY_EMAIL:
-        transaction.on_commit(lambda: send_mail(email_subject, message, None, addresses, fail_silently=False))
+        subject = str(_("A new notice in Custody"))
+        body = str(_("You have a new notice in Custody. Sign in to read it: %(url)s")) % {"url": notifications_url()}
+        transaction.on_commit(lambda: send_mail(subject, body, None, addresses, fail_silently=False))
     return len(users)
 
 

@@ -42,3 +42,26 @@ def test_the_daily_task_runs_on_a_worker(celery_live: Any, cw: CaseWorld) -> Non
         transaction.on_commit(lambda: results.append(send_deadline_reminders.delay()))
     assert results[0].get(timeout=30) == 1
     assert Notification.objects.filter(case=cw.case).count() == 5
+
+
+def test_reminder_emails_carry_no_case_content(
+    cw: CaseWorld, settings: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CUSTODY_NOTIFY_BY_EMAIL = True
+    settings.CSRF_TRUSTED_ORIGINS = ["https://vault.example.org"]
+    from accounts.models import User
+
+    User.objects.filter(pk=cw.world.member.pk).update(email="member@example.org")
+    LimitationDeadline.objects.create(
+        case=cw.case, description="Claim for S-CAF-0001 before the Bangui court", due_on=datetime.date(2026, 5, 20)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert do_send_deadline_reminders(today=datetime.date(2026, 5, 1)) == 1
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    text = mail.subject + mail.body
+    for secret in ("S-CAF-0001", "Bangui", "Claim", cw.case.reference, "2026-05-20", "limitation"):
+        assert secret not in text
+    assert "https://vault.example.org/cases/notifications/" in mail.body
+    # The in-app notice, behind sign-in, keeps the details.
+    assert "Bangui" in Notification.objects.get(user=cw.world.member).message
