@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
@@ -50,10 +51,14 @@ def sudo_active(request: HttpRequest) -> bool:
 def check_identity(request: HttpRequest, user: Any, *, password: str = "", code: str = "") -> str:
     """Which proof succeeded ("password" or "code"), or "" if none did. Failures are audited."""
     if password:
-        if user.check_password(password):
+        # Through authenticate(), so django-axes counts the failures and locks the account out exactly as
+        # at sign-in: a stolen or unattended session cannot guess the password without limit.
+        confirmed = authenticate(request, username=user.get_username(), password=password)
+        if confirmed is not None and confirmed.pk == user.pk:
             return "password"
+        locked = bool(getattr(request, "axes_locked_out", False))
         with transaction.atomic():
-            services.record_login_failed(request=request, username=user.get_username(), locked=False)
+            services.record_login_failed(request=request, username=user.get_username(), locked=locked)
         return ""
     if code and services.verify_code_only(request=request, user=user, code=code):
         return "code"

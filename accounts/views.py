@@ -182,6 +182,12 @@ def sudo_view(request: HttpRequest) -> HttpResponse:
         if method:
             grant_sudo(request, method=method)
             return redirect(next_url or "accounts:settings")
+        if getattr(request, "axes_locked_out", False):
+            # Too many wrong passwords: the session ends, and the account stays locked for the cool-off.
+            with transaction.atomic():
+                services.record_logout(request=request, user=user)
+            logout(request)
+            return _locked_page(request)
         form.add_error(None, _("That password or code was not accepted."))
     minutes = int(settings.SUDO_MODE_TIMEOUT.total_seconds() // 60)
     return render(request, "accounts/sudo.html", {"form": form, "next": next_url, "minutes": minutes})
