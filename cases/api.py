@@ -192,7 +192,17 @@ class SurvivorView(APIView):
 class ConsentListView(APIView):
     @extend_schema(responses=ConsentRecordSerializer(many=True))
     def get(self, request: Request, survivor_id: int) -> Response:
-        survivor, _decision = get_survivor_for(request._request, survivor_id)
+        survivor, decision = get_survivor_for(request._request, survivor_id)
+        with transaction.atomic():
+            record(
+                action=Action.SURVIVOR_VIEWED,
+                user=request.user,
+                acting_as=acting_as(decision),
+                request=request._request,
+                case_id=survivor.case_id,
+                targets=[survivor_target(survivor.pk)],
+                details={"page": "api.consents"},
+            )
         rows = ConsentRecord.objects.filter(survivor=survivor).order_by("recorded_at", "pk")
         return Response(ConsentRecordSerializer(rows, many=True).data)
 

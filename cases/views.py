@@ -354,12 +354,28 @@ def identity_reveal(request: HttpRequest, survivor_id: int) -> HttpResponseBase:
     return response
 
 
+def _record_survivor_read(request: HttpRequest, survivor: Any, decision: Any, page: str) -> None:
+    """Every read of a survivor's file is audited, each page by name."""
+    with transaction.atomic():
+        record(
+            action=Action.SURVIVOR_VIEWED,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            case_id=survivor.case_id,
+            targets=[survivor_target(survivor.pk)],
+            details={"page": page},
+        )
+
+
 @login_required
 @GET_POST
 def notes(request: HttpRequest, survivor_id: int) -> HttpResponse:
-    survivor, _decision = get_survivor_for(request, survivor_id)
+    survivor, decision = get_survivor_for(request, survivor_id)
     actor = request_actor(request)
     may_write = decide(actor, Perm.MHPSS_NOTE_WRITE, survivor_ref(survivor))
+    if request.method == "GET":
+        _record_survivor_read(request, survivor, decision, "notes")
     form = NoteForm(request.POST or None)
     if request.method == "POST":
         if not may_write:
@@ -401,9 +417,11 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
 @login_required
 @GET_POST
 def interviews(request: HttpRequest, survivor_id: int) -> HttpResponse:
-    survivor, _decision = get_survivor_for(request, survivor_id)
+    survivor, decision = get_survivor_for(request, survivor_id)
     today = timezone.localdate()
     may_record = decide(request_actor(request), Perm.INTERVIEW_RECORD, survivor_ref(survivor))
+    if request.method == "GET":
+        _record_survivor_read(request, survivor, decision, "interviews")
     form = InterviewForm(request.POST or None, initial={"held_on": today})
     if request.method == "POST":
         if not may_record or may_record.acting_as is None:
@@ -444,6 +462,8 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def custodians(request: HttpRequest, survivor_id: int) -> HttpResponse:
     survivor, decision = get_survivor_for(request, survivor_id, Perm.IDENTITY_MANAGE)
+    if request.method == "GET":
+        _record_survivor_read(request, survivor, decision, "custodians")
     candidates = selectors.custodian_candidates(survivor)
     form = CustodianForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
@@ -468,6 +488,8 @@ def custodians(request: HttpRequest, survivor_id: int) -> HttpResponse:
 @GET_POST
 def survivor_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
     survivor, decision = get_survivor_for(request, survivor_id, Perm.SURVIVOR_EDIT)
+    if request.method == "GET":
+        _record_survivor_read(request, survivor, decision, "edit")
     initial = {name: getattr(survivor, name) for name in SurvivorUpdateForm.base_fields}
     form = SurvivorUpdateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
