@@ -23,7 +23,7 @@ from evidence.consent import ConsentRefused, require_use
 from evidence.integrity import do_record_integrity_failure
 from evidence.models import EvidenceItem
 from evidence.streaming import content_response
-from teams.access import acting_as
+from teams.access import acting_as, record_denial
 from teams.policy import Perm
 
 
@@ -150,6 +150,14 @@ class DownloadView(APIView):
     def post(self, request: Request, item_id: int) -> Any:
         item, decision = get_item_for(request._request, item_id, Perm.EVIDENCE_DOWNLOAD)
         if item.is_original and not SudoPermission().has_permission(request, self):
+            record_denial(
+                request._request,
+                perm=Perm.EVIDENCE_DOWNLOAD,
+                targets=[item_target(item.pk)],
+                case_id=item.case_id,
+                reason="sudo mode required",
+                user=_user(request),
+            )
             self.permission_denied(request, message=str(SudoPermission.message), code=SudoPermission.code)
         body = PurposeSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -175,6 +175,13 @@ def download(request: HttpRequest, item_id: int) -> HttpResponseBase:
     """Download with a stated purpose; originals also need a fresh confirmation of identity (sudo)."""
     item, decision = get_item_for(request, item_id, Perm.EVIDENCE_DOWNLOAD)
     if item.is_original and not sudo_active(request):
+        record_denial(
+            request,
+            perm=Perm.EVIDENCE_DOWNLOAD,
+            targets=[item_target(item.pk)],
+            case_id=item.case_id,
+            reason="sudo mode required",
+        )
         messages.info(request, _("Confirm your identity, then repeat the download."))
         return redirect(sudo_url(request))
     form = PurposeForm(request.POST)
