@@ -170,7 +170,7 @@ def _patch(request: HttpRequest, upload: UploadSession) -> HttpResponse:
         response["Upload-Offset"] = str(upload.offset)
         return response
     try:
-        if upload.burned_segments > upload.offset // sealing.SEGMENT_SIZE:
+        if upload.burned_segments > _stored_segments(upload):
             restarted = _restart(request, upload)
             if offset != 0 or not restarted:
                 return _restart_required()
@@ -247,6 +247,17 @@ def _restart(request: HttpRequest, upload: UploadSession) -> bool:
     return True
 
 
+def _segment_count(length: int) -> int:
+    return max(1, -(-length // sealing.SEGMENT_SIZE))
+
+
+def _stored_segments(upload: UploadSession) -> int:
+    # Once the last byte is stored, the final (possibly short) segment is stored too.
+    if upload.offset == upload.length and upload.part_keys:
+        return _segment_count(upload.length)
+    return upload.offset // sealing.SEGMENT_SIZE
+
+
 def _claim(upload: UploadSession, segments: int) -> None:
     """Commit that segment indexes below ``segments`` may now be encrypted (before any of them is)."""
     if segments <= upload.burned_segments:
@@ -315,7 +326,7 @@ def _seal_part(
                 _claim(upload, (position + len(chunk)) // sealing.SEGMENT_SIZE)
                 storage.put(out, encryptor.update(chunk))
             if encryptor.plaintext_offset == upload.length:
-                _claim(upload, max(1, -(-upload.length // sealing.SEGMENT_SIZE)))
+                _claim(upload, _segment_count(upload.length))
                 storage.put(out, encryptor.finalize())
                 new_offset, digests = upload.length, encryptor.digests
             else:

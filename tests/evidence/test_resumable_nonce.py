@@ -223,3 +223,21 @@ def _objects() -> set[str]:
     except FileNotFoundError:
         return set()
     return set(files)
+
+
+def test_a_fully_stored_upload_is_not_restarted(world: Any, case: Any, login: Any) -> None:
+    """Once the last (short) segment is stored, every claimed index is stored: no restart, parts kept."""
+    content = os.urandom(SEGMENT_SIZE + 10)
+    client = login(world.member)
+    url = _create(client, case, len(content))
+    assert _patch(client, url, 0, content[:SEGMENT_SIZE]).status_code == 204
+    session = UploadSession.objects.get()
+    # The state after the final part was stored but composing the item failed (store down).
+    UploadSession.objects.filter(pk=session.pk).update(offset=len(content), burned_segments=2)
+    _patch(client, url, len(content), b"")
+    session.refresh_from_db()
+    assert (
+        session.generation == 0
+        and session.part_keys
+        and not AuditEvent.objects.filter(action="evidence.upload_restarted").exists()
+    )
