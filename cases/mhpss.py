@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from audit.actions import Action
+from audit.actions import Action, Outcome
 from audit.services import ActingAs, Target, UserLike, record
 from cases import sealing
 from cases.consent import require, survivor_target
@@ -132,6 +134,43 @@ def do_record_interview(
     acting_as: ActingAs | None = None,
     request: HttpRequest | None = None,
 ) -> Interview:
+    """Record an interview: only with the survivor's consent to be contacted, never inside a 'no contact' window.
+
+    Raises ``ValidationError`` (``held_on``) when an MHPSS safety flag written on or before that day
+    forbids contact until a later date, and ``ConsentRefused`` without a CONTACT consent; both
+    refusals are recorded.
+    """
+    blocked_until = max(
+        (
+            f.no_contact_before
+            for f in safety_flags(survivor)
+            if f.no_contact_before and f.written_on <= held_on < f.no_contact_before
+        ),
+        default=None,
+    )
+    if blocked_until is not None:
+        with transaction.atomic():
+            record(
+                action=Action.ACCESS_DENIED,
+                outcome=Outcome.DENIED,
+                user=user,
+                acting_as=acting_as,
+                request=request,
+                purpose=purpose,
+                case_id=survivor.case_id,
+                targets=[survivor_target(survivor.pk)],
+                details={"permission": "interview.record", "reason": "no contact before", "until": str(blocked_until)},
+            )
+        message = _("An MHPSS safety flag rules out contact with this survivor before %(date)s.")
+        raise ValidationError({"held_on": message % {"date": blocked_until.isoformat()}})
+    consent = require(
+        survivor=survivor,
+        action=ConsentAction.CONTACT,
+        user=user,
+        request=request,
+        acting_as=acting_as,
+        purpose=purpose,
+    )
     with transaction.atomic():
         row = Interview(
             survivor=survivor,
@@ -150,6 +189,7 @@ def do_record_interview(
             acting_as=acting_as,
             request=request,
             case_id=survivor.case_id,
+            consent_record_id=consent.pk,
             targets=[survivor_target(survivor.pk), Target("cases.interview", row.pk)],
             details={"held_on": held_on.isoformat(), "mhpss_present": mhpss_present},
         )

@@ -428,17 +428,23 @@ def interviews(request: HttpRequest, survivor_id: int) -> HttpResponse:
             raise not_found(request, perm=Perm.INTERVIEW_RECORD, targets=[survivor_target(survivor.pk)])
         if form.is_valid():
             team = Team.objects.get(pk=may_record.acting_as.team_id)
-            mhpss.do_record_interview(
-                survivor=survivor,
-                conducted_by=request.user,
-                team=team,
-                user=request.user,
-                acting_as=acting_as(may_record),
-                request=request,
-                **form.cleaned_data,
-            )
-            messages.success(request, _("Interview recorded."))
-            return redirect("cases:interviews", survivor_id=survivor.pk)
+            try:
+                mhpss.do_record_interview(
+                    survivor=survivor,
+                    conducted_by=request.user,
+                    team=team,
+                    user=request.user,
+                    acting_as=acting_as(may_record),
+                    request=request,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            except ConsentRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                messages.success(request, _("Interview recorded."))
+                return redirect("cases:interviews", survivor_id=survivor.pk)
     context = {
         "survivor": survivor,
         "interviews": survivor.interviews.select_related("conducted_by", "team"),

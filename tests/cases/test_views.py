@@ -199,6 +199,10 @@ def test_notes_interviews_and_flags(cw: CaseWorld, login: Login) -> None:
     interview_url = reverse("cases:interviews", args=[cw.adult.pk])
     interview = {"held_on": timezone.localdate().isoformat(), "purpose": "Statement", "mhpss_present": "on"}
     _denied(login(cw.world.other_member, another_client()), interview_url, interview)
+    # No consent to be contacted: the interview is refused with the consent service's message.
+    refused_interview = lawyer.post(interview_url, interview)
+    assert refused_interview.status_code == 200 and "has not consented" in refused_interview.content.decode()
+    do_record_consent(survivor=cw.adult, action="contact", decision="granted", user=cw.world.member, **consent_kwargs())
     assert lawyer.post(interview_url, interview).status_code == 302
     assert "Avoid repeating" in lawyer.get(interview_url).content.decode()
 
