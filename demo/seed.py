@@ -180,6 +180,7 @@ def seed_cases() -> None:
         **common,
     )
     consent_services.do_record_consent(survivor=survivor, action="share_media", decision="refused", **common)
+    consent_services.do_record_consent(survivor=survivor, action="contact", decision="granted", **common)
     mhpss.do_write_note(
         survivor=survivor,
         body="Demo note: follow-up sessions planned; details are fictional.",
