@@ -161,7 +161,7 @@ def stream_postgresql(raw_connection: Any, table: str, after: int, upto: int) ->
                 for line in lines:
                     seq, prev, stored, count, head, details, middle, targets, tail = _copy_fields(line)
                     if "\\N" in (head, details, middle, targets, tail):
-                        yield int(seq), prev, stored, int(count or 0), None
+                        yield int(seq), prev, stored, 0 if count == "\\N" else int(count), None
                         continue
                     if details != "{}":
                         details = _dumps(loads(details))
