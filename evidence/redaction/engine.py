@@ -15,6 +15,7 @@ from . import eml, images
 from .detection import Policy, Term
 from .pdf import redact_pdf
 from .result import Leak, LeakDetected, Outcome, RedactionError, UnsupportedFormat
+from .scratch import scratch
 from .text import decode_text, redact_csv, redact_plain
 from .verify import Checker, byte_scan, verify_pdf
 
@@ -75,7 +76,7 @@ def verify(kind: str, data: bytes, terms: Sequence[Term], policy: Policy) -> lis
         from . import ocr
 
         leaks = images.image_metadata_leaks(data)
-        with tempfile.TemporaryDirectory() as tmp:
+        with scratch() as tmp:
             path = Path(tmp) / "check.png"
             images.open_image(data).convert("RGB").save(path)
             text, _owners = ocr.words_text(ocr.words(path))

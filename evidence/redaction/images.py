@@ -7,7 +7,6 @@ ICC profiles and text chunks of the input cannot follow.
 from __future__ import annotations
 
 import io
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from . import ocr
 from .detection import Policy, Term
 from .result import Leak, ManualReviewRequired, Outcome, Report, UnsupportedFormat
+from .scratch import scratch
 
 # Formats written back as themselves; anything else Pillow reads is written as PNG.
 _KEEP_FORMAT = {"JPEG": "JPEG", "PNG": "PNG"}
@@ -39,7 +39,7 @@ def redact_image(data: bytes, terms: Sequence[Term], policy: Policy) -> Outcome:
     fmt = _KEEP_FORMAT.get(image.format or "", "PNG")
     upright = ImageOps.exif_transpose(image).convert("RGB")
     report = Report(format=f"image/{fmt.lower()}", pages=1)
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         path = Path(tmp) / "image.png"
         upright.save(path)
         words = ocr.words(path)

@@ -11,7 +11,6 @@ import csv
 import io
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from .detection import Match, Policy, Term, detect
+from .scratch import scratch
 
 OCR_TIMEOUT = 300
 PADDING = 3
@@ -146,7 +146,7 @@ def render_pdf_page(pdf_path: Path, page_number: int, dpi: int, out_dir: Path) -
 
 def searchable_pdf(image_path: Path, dpi: int) -> bytes:
     """A one-page PDF of the image with an invisible OCR text layer (tesseract's PDF renderer)."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         base = Path(tmp) / "page"
         subprocess.run(  # noqa: S603
             [tool("tesseract"), str(image_path), str(base), "-l", languages(), "--dpi", str(dpi), "pdf"],

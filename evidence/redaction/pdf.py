@@ -11,7 +11,6 @@ can carry text outside the page content is removed or cleaned, and the file is w
 from __future__ import annotations
 
 import io
-import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from .content import Box, Glyph, Interpreter, PageContent, Registry, page_text
 from .detection import Match, Policy, Term, applied_spans, detect
 from .result import ManualReviewRequired, Outcome, RedactionError, Report
 from .rewrite import box_operators, rewrite_stream
+from .scratch import scratch
 
 RASTER_DPI = 200
 MIN_IMAGE_AREA = 400.0  # square points (~1.4 cm²): smaller images cannot hold legible words at 200 dpi
@@ -136,7 +136,7 @@ def _pages_with_identifiers_in_images(
     interim = io.BytesIO()
     pdf.save(interim)
     flagged: list[int] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         source = Path(tmp) / "interim.pdf"
         source.write_bytes(interim.getvalue())
         for number in pages:
@@ -161,7 +161,7 @@ def _rasterise(
             _("Pages %(pages)s need OCR (scans or fonts without text mapping) and OCR is not available here.")
             % {"pages": ", ".join(str(p) for p in pages)}
         )
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         workdir = Path(tmp)
         source = workdir / "source.pdf"
         source.write_bytes(original)

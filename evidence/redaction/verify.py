@@ -11,7 +11,6 @@ import io
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from .content import Interpreter, Registry, page_text
 from .detection import Policy, Term, find_patterns, leak_categories, term_keys
 from .pdf import MIN_IMAGE_AREA, RASTER_DPI
 from .result import Leak
+from .scratch import scratch
 
 TOOL_TIMEOUT = 300
 _HEX_STRING = re.compile(rb"<([0-9A-Fa-f\s]{4,})>")
@@ -71,7 +71,7 @@ def _rendered_images(data: bytes, pages: list[int], checker: Checker) -> list[Le
     if not ocr.available():
         return [Leak("unverified", f"page {n} images (OCR not available)") for n in pages]
     leaks: list[Leak] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         source = Path(tmp) / "out.pdf"
         source.write_bytes(data)
         for number in pages:
@@ -132,7 +132,7 @@ def _pdfminer(data: bytes, checker: Checker) -> list[Leak]:
 def _pdftotext(data: bytes, checker: Checker) -> list[Leak]:
     if shutil.which("pdftotext") is None:
         return []
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         source = Path(tmp) / "out.pdf"
         source.write_bytes(data)
         result = subprocess.run(  # noqa: S603
@@ -149,7 +149,7 @@ def _pdftotext(data: bytes, checker: Checker) -> list[Leak]:
 
 def decompressed(data: bytes) -> bytes:
     """The file with every stream decompressed and no object streams (qpdf's QDF form)."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         source, target = Path(tmp) / "in.pdf", Path(tmp) / "qdf.pdf"
         source.write_bytes(data)
         if shutil.which("qpdf"):
