@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,7 @@ def test_bulk_ingest_with_manifest(world: Any, case: Any, tmp_path: Path) -> Non
     manifest = tmp_path / "manifest.csv"
     err = io.StringIO()
     call_command("vault_ingest", str(drive), case=case.reference, username="member", manifest=str(manifest), stderr=err)
+    assert stat.S_IMODE(manifest.stat().st_mode) == 0o600
     rows = list(csv.DictReader(manifest.open()))
     assert [r["status"] for r in rows] == ["stored", "stored", "duplicate"]
     assert rows[0]["sha256"] == hashlib.sha256(b"first file").hexdigest()
@@ -270,3 +272,14 @@ def test_shredding_refused_by_a_held_duplicate_answers_clearly_and_is_audited(
     assert first.state == State.STORED
     denial = AuditEvent.objects.get(action="access.denied", details__permission="evidence.shred")
     assert denial.details["reason"] == "legal hold" and denial.targets == [f"evidence.item:{first.pk}"]
+
+
+def test_bulk_ingest_never_overwrites_a_manifest(world: Any, case: Any, tmp_path: Path) -> None:
+    source = tmp_path / "one.txt"
+    source.write_bytes(b"content")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("earlier run\n")
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("vault_ingest", str(source), case=case.reference, username="member", manifest=str(manifest))
+    assert manifest.read_text() == "earlier run\n"
+    assert not EvidenceItem.objects.filter(case=case).exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -69,6 +70,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         case, user, decision = self._authorise(options["case"], options["username"])
+        if options["manifest"] != "-" and Path(options["manifest"]).exists():
+            raise CommandError(f"The manifest file already exists: {options['manifest']}")
         files = list(walk(options["paths"]))
         if not files:
             raise CommandError("no files found under the given paths")
@@ -171,6 +174,10 @@ class Command(BaseCommand):
             out: TextIO = self.stdout  # type: ignore[assignment]
             out.write(buffer.getvalue())
             return
-        path = Path(target)
-        path.write_text(buffer.getvalue(), encoding="utf-8")
-        path.chmod(0o600)
+        # Created 0600 from the start, and never over an existing file: the manifest names source paths.
+        try:
+            fd = os.open(Path(target), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError as exc:
+            raise CommandError(f"The manifest file already exists: {target}") from exc
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(buffer.getvalue())
