@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 
 from audit.actions import Action, Outcome
 from audit.services import ActingAs, record
@@ -60,6 +61,7 @@ def _flatten(identity: IdentityData) -> list[Identifier]:
     return found
 
 
+@sensitive_variables()
 def identifiers_for_redaction(
     *,
     survivor_ids: Iterable[int],

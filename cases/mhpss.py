@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from audit.actions import Action, Outcome
 from audit.services import ActingAs, Target, UserLike, record
@@ -66,6 +67,7 @@ def do_write_note(
     return note
 
 
+@sensitive_variables()
 def do_read_note(*, note: MhpssNote, user: UserLike, acting_as: ActingAs, request: HttpRequest | None = None) -> str:
     """The note's text, for a caller the policy already let through (``get_note_for``).
 

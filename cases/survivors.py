@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from django_countries import countries
 
 from audit.actions import Action
@@ -66,6 +67,7 @@ def identity_context(survivor_id: int) -> str:
     return f"survivor:{survivor_id}:identity"
 
 
+@sensitive_variables()
 def open_identity(sealed: SealedIdentity) -> IdentityData:
     """Decrypt a sealed identity. Callers are the audited services only (reveal, redaction)."""
     value = sealing.Sealed(bytes(sealed.wrapped_key), bytes(sealed.ciphertext))
@@ -199,6 +201,7 @@ def authorise_reveal(*, survivor: Survivor, user: Any, purpose: str) -> RevealAu
     return RevealAuthorisation(survivor_id=survivor.pk, user_id=int(user.pk), purpose=purpose)
 
 
+@sensitive_variables()
 def do_reveal_identity(
     *,
     survivor: Survivor,

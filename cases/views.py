@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.sudo import sudo_redirect
@@ -169,6 +170,7 @@ def case_add(request: HttpRequest, case_id: int, part: str) -> HttpResponse:
 
 @login_required
 @GET_POST
+@sensitive_post_parameters()
 def survivor_create(request: HttpRequest, case_id: int) -> HttpResponse:
     case, _decision = get_case_for(request, case_id, Perm.CASE_VIEW)
     decision = decide(request_actor(request), Perm.SURVIVOR_CREATE, case.as_ref())
@@ -279,6 +281,7 @@ def consent_withdraw(request: HttpRequest, survivor_id: int) -> HttpResponse:
 
 @login_required
 @GET_POST
+@sensitive_post_parameters()
 def receipt(request: HttpRequest, survivor_id: int) -> HttpResponseBase:
     survivor, decision = get_survivor_for(request, survivor_id, Perm.CONSENT_RECORD)
     form = ReceiptForm(request.POST or None, initial={"language": survivor.preferred_language})
@@ -328,6 +331,7 @@ def _record_reveal_refused(request: HttpRequest, survivor: Any, reason: str) -> 
 
 @login_required
 @GET_POST
+@sensitive_post_parameters()
 def identity_reveal(request: HttpRequest, survivor_id: int) -> HttpResponseBase:
     survivor, decision = get_survivor_for(request, survivor_id, Perm.IDENTITY_REVEAL)
     form = RevealForm(request.POST or None)
@@ -370,6 +374,7 @@ def _record_survivor_read(request: HttpRequest, survivor: Any, decision: Any, pa
 
 @login_required
 @GET_POST
+@sensitive_post_parameters()
 def notes(request: HttpRequest, survivor_id: int) -> HttpResponse:
     survivor, decision = get_survivor_for(request, survivor_id)
     actor = request_actor(request)
@@ -441,7 +446,7 @@ def interviews(request: HttpRequest, survivor_id: int) -> HttpResponse:
             except ValidationError as error:
                 _apply_errors(form, error)
             except ConsentRefused as refused:
-                form.add_error(None, refused.message)
+                form.add_error(None, str(refused.message))
             else:
                 messages.success(request, _("Interview recorded."))
                 return redirect("cases:interviews", survivor_id=survivor.pk)
@@ -517,6 +522,7 @@ def survivor_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@sensitive_post_parameters()
 def identity_edit(request: HttpRequest, survivor_id: int) -> HttpResponseBase:
     """Replace the sealed identity (custodians only, in sudo mode). The old value goes with its data key."""
     survivor, decision = get_survivor_for(request, survivor_id, Perm.IDENTITY_REVEAL)
