@@ -16,6 +16,7 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 from django_otp import login as otp_login
 from django_otp.models import Device
@@ -100,8 +101,20 @@ def record_login(*, request: HttpRequest, user: User) -> None:
 
 
 def record_login_failed(*, request: HttpRequest, username: str, locked: bool) -> None:
+    """Record a refused sign-in without writing what was typed into the append-only log.
+
+    People type passwords (or other people's names) into the username box, and the log can never be
+    purged: only an existing account's own username is written; anything else is recorded as
+    "(unknown)" with a keyed hash (HMAC under SECRET_KEY, 16 hex digits) so repeated attempts with
+    the same text can be correlated without the text being recoverable.
+    """
     action = Action.LOGIN_LOCKED if locked else Action.LOGIN_FAILED
-    record(action=action, outcome=Outcome.DENIED, username=username[:150], request=request)
+    typed = username.strip()
+    known = User.objects.filter(username__iexact=typed).values_list("username", flat=True).first() if typed else None
+    details: dict[str, str] = {}
+    if known is None and typed:
+        details["typed_hmac"] = salted_hmac("custody.login-failed", typed.casefold()).hexdigest()[:16]
+    record(action=action, outcome=Outcome.DENIED, username=known or "(unknown)", request=request, details=details)
 
 
 def record_logout(*, request: HttpRequest, user: User, expired: str = "") -> None:
