@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.http import Http404, HttpRequest
 
 from audit.actions import Action, Outcome
@@ -42,17 +43,25 @@ def record_denial(
     reason: str = "",
     user: Any = None,
 ) -> None:
-    """Write the refusal in its own transaction, so it survives the refused action."""
+    """Write the refusal, committed at once when no transaction is open.
+
+    It opens its own ``transaction.atomic()``; outside any transaction (views run without
+    ATOMIC_REQUESTS) that is a transaction of its own and the refusal is committed before the caller
+    goes on. Inside an open transaction it is only a savepoint and would be rolled back with that
+    transaction: call it (and ``require``/``not_found``) before the refused action's own
+    ``transaction.atomic()``, never inside it.
+    """
     who = user if user is not None else getattr(request, "user", None)
-    record(
-        action=Action.ACCESS_DENIED,
-        outcome=Outcome.DENIED,
-        user=who,
-        request=request,
-        case_id=case_id,
-        targets=targets,
-        details={"permission": str(perm), "reason": reason},
-    )
+    with transaction.atomic():
+        record(
+            action=Action.ACCESS_DENIED,
+            outcome=Outcome.DENIED,
+            user=who,
+            request=request,
+            case_id=case_id,
+            targets=targets,
+            details={"permission": str(perm), "reason": reason},
+        )
 
 
 def not_found(
