@@ -98,7 +98,10 @@ def _required_consents(
     purpose: str,
 ) -> list[ConsentRecord]:
     cross_border = is_cross_border(case, team)
-    if not cross_border and level != GrantLevel.ORIGINALS:
+    # Redacted copies and metadata still carry places and dates that identify a survivor in a small
+    # community: any team outside the owning organisation needs the survivors' consent to that team.
+    foreign = team.organisation_id != case.organisation_id
+    if not cross_border and not foreign and level != GrantLevel.ORIGINALS:
         return []
     common: dict[str, Any] = {"user": user, "request": request, "acting_as": acting_as, "purpose": purpose}
     records = require_all(

@@ -97,8 +97,24 @@ def test_originals_need_consent_even_within_the_country(sw: ShareWorld) -> None:
     local = TeamFactory(organisation=sw.world.org_tcc, jurisdiction=sw.world.team_car.jurisdiction, slug="local")
     with pytest.raises(ConsentRefused):
         sw.grant(level=GrantLevel.ORIGINALS, grantee_team=local)
+    sw.consent(ConsentAction.SHARE_TEAM, local.pk)
     grant = sw.grant(level=GrantLevel.REDACTED, grantee_team=local)
     assert not grant.cross_border
+
+
+@pytest.mark.parametrize("level", [GrantLevel.METADATA, GrantLevel.REDACTED])
+def test_another_organisations_team_in_the_country_needs_the_team_consent(sw: ShareWorld, level: str) -> None:
+    local = TeamFactory(organisation=sw.world.org_tcc, jurisdiction=sw.world.team_car.jurisdiction, slug="local")
+    with pytest.raises(ConsentRefused):
+        sw.grant(level=level, grantee_team=local)
+    assert AuditEvent.objects.filter(action=Action.GRANT_REFUSED).exists()
+    sw.consent(ConsentAction.SHARE_TEAM, local.pk)
+    assert sw.grant(level=level, grantee_team=local).state == GrantState.ACTIVE
+
+
+def test_a_team_of_the_owning_organisation_needs_no_team_consent_for_redacted_copies(sw: ShareWorld) -> None:
+    sister = TeamFactory(organisation=sw.world.org_car, jurisdiction=sw.world.team_car.jurisdiction, slug="sister")
+    assert sw.grant(level=GrantLevel.REDACTED, grantee_team=sister).state == GrantState.ACTIVE
 
 
 def test_daily_task_warns_a_week_before_then_expires(sw: ShareWorld) -> None:
