@@ -82,6 +82,7 @@ class Action(models.TextChoices):
     EVIDENCE_SHREDDED = "evidence.shredded", _("Evidence crypto-shredded")
     EVIDENCE_KEYS_ROTATED = "evidence.keys_rotated", _("Data keys re-wrapped under a new key version")
     EVIDENCE_UPLOAD_RESTARTED = "evidence.upload_restarted", _("Resumable upload restarted under a new key")
+    EVIDENCE_SURVIVORS_LINKED = "evidence.survivors_linked", _("Survivors concerned by an item set")
     # -- end of evidence section --
     # Custody transfers and reports
     PHYSICAL_ITEM_REGISTERED = "custody.physical_registered", _("Physical item registered")

@@ -46,6 +46,7 @@ class Perm(StrEnum):
     MHPSS_NOTE_WRITE = "mhpss.write"
     MHPSS_NOTE_READ = "mhpss.read"
     INTERVIEW_RECORD = "interview.record"
+    IDENTIFIERS_FOR_REDACTION = "identity.identifiers_for_redaction"
     # -- end of cases permissions --
     # Evidence
     EVIDENCE_VIEW = "evidence.view"
@@ -54,6 +55,7 @@ class Perm(StrEnum):
     EVIDENCE_LEGAL_HOLD = "evidence.legal_hold"
     EVIDENCE_SHRED = "evidence.shred"
     EVIDENCE_INTEGRITY_VIEW = "evidence.integrity_view"
+    EVIDENCE_SURVIVORS_LINK = "evidence.survivors_link"
     # -- end of evidence permissions --
     # Custody
     CUSTODY_VIEW = "custody.view"
@@ -291,6 +293,13 @@ def _identity_reveal(actor: Actor, survivor: SurvivorRef) -> Decision:
     return deny(NOT_PERMITTED)
 
 
+def _identifiers_for_redaction(actor: Actor, survivor: SurvivorRef) -> Decision:
+    # The plaintext identifiers, to find and black them out: the case's editors (lead, lawyer,
+    # investigator of a case team), who run redaction jobs. Never auditors, MHPSS experts or grantees.
+    m = actor.in_any_team(survivor.case.team_ids, CASE_EDITOR_ROLES)
+    return allow(m) if m else deny(NOT_PERMITTED)
+
+
 def _identity_manage(actor: Actor, survivor: SurvivorRef) -> Decision:
     if m := actor.in_any_team(survivor.case.team_ids, {Role.COALITION_LEAD}):
         return allow(m)
@@ -345,6 +354,11 @@ def _evidence_download(actor: Actor, item: ItemRef) -> Decision:
     if m := actor.in_any_team(item.case.team_ids, roles):
         return allow(m)
     return granted_item(actor, item, "download")
+
+
+def _evidence_survivors_link(actor: Actor, item: ItemRef) -> Decision:
+    # Which survivors an item concerns decides whose consent opens it: the case's editors only, never a grantee.
+    return _case_edit(actor, item.case)
 
 
 def _evidence_legal_hold(actor: Actor, item: ItemRef) -> Decision:
@@ -554,6 +568,7 @@ _RULES: dict[Perm, Rule] = {
     Perm.MHPSS_NOTE_WRITE: _mhpss_write,
     Perm.MHPSS_NOTE_READ: _mhpss_read,
     Perm.INTERVIEW_RECORD: _interview_record,
+    Perm.IDENTIFIERS_FOR_REDACTION: _identifiers_for_redaction,
     # -- end of cases rules --
     Perm.EVIDENCE_VIEW: _evidence_view,
     Perm.EVIDENCE_UPLOAD: _evidence_upload,
@@ -561,6 +576,7 @@ _RULES: dict[Perm, Rule] = {
     Perm.EVIDENCE_LEGAL_HOLD: _evidence_legal_hold,
     Perm.EVIDENCE_SHRED: _evidence_shred,
     Perm.EVIDENCE_INTEGRITY_VIEW: _platform_audit_view,
+    Perm.EVIDENCE_SURVIVORS_LINK: _evidence_survivors_link,
     # -- end of evidence rules --
     Perm.CUSTODY_VIEW: _custody_view,
     Perm.CUSTODY_HOLD: _custody_hold,
