@@ -2,10 +2,9 @@
 
 Both read the original's verified plaintext into memory (``retrieval.iter_content``) and hand the
 bytes to the engine; this module writes nothing to disk. The engine's external readers (qpdf,
-pdftotext, pdftoppm, tesseract) need files: the engine gives them private temporary directories
-(``tempfile``, mode 0700) under the worker's temporary directory, deleted when each step ends.
-That is the one place plaintext is transiently on disk; run workers with ``TMPDIR`` on a tmpfs
-(``/dev/shm`` or a RAM-backed ``/tmp``) so it never reaches a disk (see docs/redaction.md).
+pdftotext, pdftoppm, tesseract) need files: ``evidence.redaction.scratch`` gives them private
+directories (mode 0700) under ``CUSTODY_SCRATCH_DIR`` or ``/dev/shm``, removed when each step ends.
+That is the one place plaintext is transiently on disk (see docs/redaction.md).
 
 Identifier text exists only in memory here: marks keep page, category and rank.
 """
