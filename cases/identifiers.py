@@ -114,3 +114,44 @@ def identifiers_for_redaction(
             )
             result.extend(found)
     return result
+
+
+MIN_SCREENED_LENGTH = 3
+
+
+@sensitive_variables()
+def text_names_a_survivor(
+    *,
+    survivor_ids: Iterable[int],
+    text: str,
+    user: Any,
+    purpose: str,
+    request: HttpRequest | None = None,
+    acting_as: ActingAs | None = None,
+) -> bool:
+    """Whether the text contains one of these survivors' identifiers (casefolded substring).
+
+    The identities are opened by the system, not released to ``user``: no value and no category
+    leaves this function, so no permission to see identifiers is needed. The event is recorded as
+    the action of the person whose text is screened, with the operation described in its details.
+    """
+    folded = text.casefold()
+    found = False
+    with transaction.atomic():
+        for survivor in Survivor.objects.filter(pk__in=list(survivor_ids)):
+            sealed = SealedIdentity.objects.filter(survivor=survivor).first()
+            values = _flatten(open_identity(sealed)) if sealed is not None and not sealed.is_shredded else []
+            found = found or any(
+                len(v) >= MIN_SCREENED_LENGTH and v in folded for v in (i.value.strip().casefold() for i in values)
+            )
+            record(
+                action=Action.IDENTIFIERS_FOR_REDACTION,
+                user=user,
+                acting_as=acting_as,
+                request=request,
+                purpose=purpose,
+                case_id=survivor.case_id,
+                targets=[survivor_target(survivor.pk)],
+                details={"operation": "system screening of a text; no identifier released to the person"},
+            )
+    return found

@@ -1,27 +1,36 @@
 """Shared comments on items. A comment that types a survivor's known identifier is refused.
 
-The check runs on the server through ``cases.identifiers`` (audited); identifiers never
-reach the browser and the refusal names only the kind of identifier found.
+The check runs on the server as a system operation (``cases.identifiers.text_names_a_survivor``),
+recorded as the commenter's action; identifiers never reach the browser, the refusal is the same
+whatever was found, and refusals are limited per person and item to stop guessing.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.actions import Action, Outcome
+from audit.models import AuditEvent
 from audit.services import ActingAs, UserLike, record
-from cases.identifiers import identifiers_for_redaction
-from cases.models import Grant, GrantState
+from cases.identifiers import text_names_a_survivor
 from evidence.access import item_target
 from evidence.models import EvidenceItem
 from evidence.sharing_models import Annotation
 
-MIN_IDENTIFIER_LENGTH = 3
+MAX_REFUSALS_PER_HOUR = 3
+REFUSAL_WINDOW_SECONDS = 3600
+# One message whatever was found, so that a refusal does not confirm which guess was right.
+SCREEN_MESSAGE = gettext_lazy(
+    "This comment may contain information that identifies a survivor; remove names, contacts and numbers."
+)
 
 
 class AnnotationRefused(Exception):
@@ -41,30 +50,31 @@ def _survivor_ids(item: EvidenceItem) -> list[int]:
     return sorted(ids)
 
 
-def _screener(item: EvidenceItem, user: Any, team_id: int) -> Any:
-    """Who the identifier check runs for: the author on the case team, else the lead who granted access."""
-    if item.case.teams.filter(pk=team_id).exists():
-        return user
-    grant = Grant.objects.filter(case_id=item.case_id, grantee_team_id=team_id, state=GrantState.ACTIVE).first()
-    return grant.granted_by if grant else user
+def _recent_refusals(item: EvidenceItem, user: UserLike) -> int:
+    since = timezone.now() - datetime.timedelta(seconds=REFUSAL_WINDOW_SECONDS)
+    return AuditEvent.objects.filter(
+        action=Action.ANNOTATION_REFUSED,
+        actor_id=user.pk,
+        occurred_at__gte=since,
+        target_rows__kind="evidence.item",
+        target_rows__key=str(item.pk),
+    ).count()
 
 
-def _named_identifier(item: EvidenceItem, body: str, screener: Any, request: HttpRequest | None) -> str | None:
-    survivor_ids = _survivor_ids(item)
-    if not survivor_ids:
-        return None
-    identifiers = identifiers_for_redaction(
-        survivor_ids=survivor_ids,
-        requested_by=screener,
-        purpose=f"screening a comment on item {item.pk} for survivor identifiers",
-        request=request,
-    )
-    text = body.casefold()
-    for identifier in identifiers:
-        value = identifier.value.strip().casefold()
-        if len(value) >= MIN_IDENTIFIER_LENGTH and value in text:
-            return identifier.category
-    return None
+def _refuse(item: EvidenceItem, user: UserLike, reason: str, **audit: Any) -> AnnotationRefused:
+    with transaction.atomic():
+        record(
+            action=Action.ANNOTATION_REFUSED,
+            outcome=Outcome.DENIED,
+            user=user,
+            case_id=item.case_id,
+            targets=[item_target(item.pk)],
+            details={"reason": reason},
+            **audit,
+        )
+    if reason == "rate_limited":
+        return AnnotationRefused(_("Too many comments on this item were refused. Try again in an hour."))
+    return AnnotationRefused(str(SCREEN_MESSAGE))
 
 
 def do_annotate(
@@ -79,22 +89,19 @@ def do_annotate(
     body = body.strip()
     if not body:
         raise AnnotationRefused(_("Write a comment first."))
-    category = _named_identifier(item, body, _screener(item, user, team_id), request)
-    if category is not None:
-        record(
-            action=Action.ANNOTATION_REFUSED,
-            outcome=Outcome.DENIED,
-            user=user,
-            request=request,
-            acting_as=acting_as,
-            case_id=item.case_id,
-            targets=[item_target(item.pk)],
-            details={"category": category},
-        )
-        raise AnnotationRefused(
-            _("This comment contains a survivor's identifier (%(category)s). Comments never name survivors.")
-            % {"category": category.replace("_", " ")}
-        )
+    audit: dict[str, Any] = {"request": request, "acting_as": acting_as}
+    # Every refusal is an answer about a sealed identity: a guesser gets only a few per hour.
+    if _recent_refusals(item, user) >= MAX_REFUSALS_PER_HOUR:
+        raise _refuse(item, user, "rate_limited", **audit)
+    survivor_ids = _survivor_ids(item)
+    if survivor_ids and text_names_a_survivor(
+        survivor_ids=survivor_ids,
+        text=body,
+        user=user,
+        purpose=f"screening a comment on item {item.pk} for survivor identifiers",
+        **audit,
+    ):
+        raise _refuse(item, user, "identifier", **audit)
     with transaction.atomic():
         annotation = Annotation.objects.create(item=item, author_id=user.pk, team_id=team_id, body=body)
         record(
