@@ -128,7 +128,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "status": selectors.current_status(case),
         "can_edit": can_edit,
         "can_share": bool(decide(actor, Perm.GRANT_MANAGE, case.as_ref())),
-        "survivors": case.survivors.all(),
+        "survivors": case.survivors.all() if decide(actor, Perm.SURVIVOR_LIST, case.as_ref()) else None,
         "forms": {
             "status": StatusForm(),
             "perpetrator": PerpetratorForm(),

@@ -47,6 +47,7 @@ class Perm(StrEnum):
     MHPSS_NOTE_READ = "mhpss.read"
     INTERVIEW_RECORD = "interview.record"
     IDENTIFIERS_FOR_REDACTION = "identity.identifiers_for_redaction"
+    SURVIVOR_LIST = "survivor.list"
     # -- end of cases permissions --
     # Evidence
     EVIDENCE_VIEW = "evidence.view"
@@ -494,6 +495,18 @@ def _case_view_or_granted(actor: Actor, case: CaseRef) -> Decision:
     return decision if decision else granted_case_view(actor, case)
 
 
+def _survivor_list(actor: Actor, case: CaseRef) -> Decision:
+    """The roster (codes, child status): the case's own teams, or a grant of originals, which the
+    survivors consented to; metadata and redacted grants do not reveal how many survivors there are."""
+    decision = _case_view(actor, case)
+    if decision:
+        return decision
+    for grant, m in _live_grants(actor, case, "view"):
+        if grant.level == "originals" and not grant.residency_limited and grant.item_ids is None:
+            return allow(m)
+    return deny(NOT_PERMITTED)
+
+
 def _grant_manage(actor: Actor, case: CaseRef) -> Decision:
     m = actor.in_organisation(case.organisation_id, {Role.COALITION_LEAD})
     return allow(m) if m else deny(NOT_PERMITTED)
@@ -569,6 +582,7 @@ _RULES: dict[Perm, Rule] = {
     Perm.MHPSS_NOTE_READ: _mhpss_read,
     Perm.INTERVIEW_RECORD: _interview_record,
     Perm.IDENTIFIERS_FOR_REDACTION: _identifiers_for_redaction,
+    Perm.SURVIVOR_LIST: _survivor_list,
     # -- end of cases rules --
     Perm.EVIDENCE_VIEW: _evidence_view,
     Perm.EVIDENCE_UPLOAD: _evidence_upload,

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.models import AuditEvent
-from cases.models import ApprovalState, Grant, GrantState
-from tests.sharing.conftest import ShareWorld, second_lead
+from cases.models import ApprovalState, Grant, GrantLevel, GrantState
+from tests.sharing.conftest import ShareWorld, approve_originals_abroad, second_lead
 
 OUTSIDERS = ["member", "investigator", "mhpss", "auditor", "other_member", "outsider", "admin"]
 
@@ -170,3 +170,21 @@ def test_last_use_comes_from_the_audit_log(sw: ShareWorld, login: Any) -> None:
 def test_anonymous_is_sent_to_sign_in(sw: ShareWorld, client: Any) -> None:
     for url in (reverse("sharing:grants", args=[sw.case.pk]), reverse("sharing:review")):
         assert client.get(url).status_code == 302
+
+
+@pytest.mark.parametrize("level", [GrantLevel.METADATA, GrantLevel.REDACTED])
+def test_grantee_does_not_see_the_survivor_roster(sw: ShareWorld, login: Any, level: str) -> None:
+    sw.consent_to_foreign_team()
+    sw.grant(level=level)
+    page = login(sw.world.other_member).get(reverse("cases:detail", args=[sw.case.pk]))
+    assert page.status_code == 200
+    assert sw.survivor.code not in page.content.decode()
+    assert sw.survivor.code in login(sw.world.member).get(reverse("cases:detail", args=[sw.case.pk])).content.decode()
+
+
+def test_grantee_of_originals_sees_the_survivor_roster(sw: ShareWorld, login: Any) -> None:
+    sw.consent_to_foreign_team()
+    approve_originals_abroad(sw)
+    sw.grant(level=GrantLevel.ORIGINALS)
+    page = login(sw.world.other_member).get(reverse("cases:detail", args=[sw.case.pk]))
+    assert sw.survivor.code in page.content.decode()
