@@ -1,9 +1,9 @@
 """Writes on survivors: registration, the sealed identity, its custodians and audited reveals.
 
-Revealing an identity goes through two steps, ``authorise_reveal`` then
-``do_reveal_identity``: today a named custodian with a purpose is authorised at
-once; a second person's approval slots into ``authorise_reveal`` without
-changing its callers.
+Revealing an identity goes through two steps, ``authorise_reveal`` (a named custodian
+with a purpose) then ``do_reveal_identity``, which opens the sealed identity only with a
+second coalition lead's approval of the custodian's request (``cases.approvals``, kind
+``reveal_identity``), used once in the reveal's transaction.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from django_countries import countries
 from audit.actions import Action
 from audit.services import ActingAs, UserLike, record
 from cases import sealing
+from cases.approvals import ApprovalRefused, usable_approval, use_approval
 from cases.consent import survivor_target
-from cases.models import Case, Guardian, SealedIdentity, Survivor
+from cases.models import ApprovalKind, Case, Guardian, SealedIdentity, Survivor
 from teams.policy import Perm, SurvivorRef, actor_for, decide
 
 
@@ -198,7 +199,19 @@ def authorise_reveal(*, survivor: Survivor, user: Any, purpose: str) -> RevealAu
         raise RevealRefused(_("State the purpose of this reveal (at least 10 characters)."))
     if not decide(actor_for(user), Perm.IDENTITY_REVEAL, _ref(survivor)):
         raise RevealRefused(_("Only the survivor's named identity custodians can reveal it."))
-    return RevealAuthorisation(survivor_id=survivor.pk, user_id=int(user.pk), purpose=purpose)
+    approval = usable_approval(
+        kind=ApprovalKind.REVEAL_IDENTITY, case=survivor.case, subject=reveal_subject(survivor.pk), user=user
+    )
+    return RevealAuthorisation(
+        survivor_id=survivor.pk,
+        user_id=int(user.pk),
+        purpose=purpose,
+        approved_by_id=approval.decided_by_id if approval else None,
+    )
+
+
+def reveal_subject(survivor_id: int) -> str:
+    return f"survivor:{survivor_id}"
 
 
 @sensitive_variables()
@@ -218,6 +231,17 @@ def do_reveal_identity(
     if sealed is None or sealed.is_shredded:
         raise RevealRefused(_("No identity has been recorded for this survivor."))
     with transaction.atomic():
+        try:
+            approval = use_approval(
+                kind=ApprovalKind.REVEAL_IDENTITY,
+                case=survivor.case,
+                subject=reveal_subject(survivor.pk),
+                user=user,
+            )
+        except ApprovalRefused as refused:
+            raise RevealRefused(
+                _("Revealing an identity needs a second coalition lead's approval of your request first.")
+            ) from refused
         record(
             action=Action.IDENTITY_REVEALED,
             user=user,
@@ -226,7 +250,7 @@ def do_reveal_identity(
             purpose=authorisation.purpose,
             case_id=survivor.case_id,
             targets=[survivor_target(survivor.pk)],
-            details={"channel": channel, "approved_by": authorisation.approved_by_id},
+            details={"channel": channel, "approved_by": approval.decided_by_id, "approval": approval.pk},
         )
         return open_identity(sealed)
 

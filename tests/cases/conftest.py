@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from cases.models import Case, Guardian, Survivor
+from cases.approvals import do_decide_approval, do_request_approval
+from cases.models import ApprovalKind, ApprovalRequest, Case, Guardian, Survivor
+from cases.survivors import reveal_subject
+from teams.models import Role
 from tests.conftest import World
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, MembershipFactory, UserFactory
 
 
 @dataclass
@@ -50,3 +53,17 @@ def consent_kwargs(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {"method": "written", "language": "Sango", "given_on": datetime.date(2026, 1, 10)}
     base.update(overrides)
     return base
+
+
+def approve_reveal(survivor: Survivor, requester: Any) -> ApprovalRequest:
+    """The requester asks to reveal the survivor's identity and a second coalition lead approves."""
+    approval = do_request_approval(
+        kind=ApprovalKind.REVEAL_IDENTITY,
+        case=survivor.case,
+        subject=reveal_subject(survivor.pk),
+        purpose="Preparing the witness statement",
+        user=requester,
+    )
+    approver = UserFactory()
+    MembershipFactory(user=approver, team=survivor.case.teams.first(), role=Role.COALITION_LEAD)
+    return do_decide_approval(approval=approval, user=approver, approve=True)

@@ -8,11 +8,12 @@ import pytest
 
 from audit.actions import Action
 from audit.models import AuditEvent
+from cases.approvals import ApprovalRefused, do_decide_approval, do_request_approval
 from cases.consent import ConsentRefused
 from cases.consent_services import do_record_consent
 from cases.identifiers import IdentifiersRefused, identifiers_for_redaction
 from cases.mhpss import active_contact_block, do_read_note, do_write_note, safety_flags
-from cases.models import ConsentAction, Decision, SealedIdentity
+from cases.models import ApprovalKind, ConsentAction, Decision, SealedIdentity
 from cases.survivors import (
     IdentityData,
     RevealRefused,
@@ -21,10 +22,11 @@ from cases.survivors import (
     do_create_survivor,
     do_reveal_identity,
     do_shred_identity,
+    reveal_subject,
 )
 from teams.access import acting_as
 from teams.policy import actor_for
-from tests.cases.conftest import CaseWorld, consent_kwargs
+from tests.cases.conftest import CaseWorld, approve_reveal, consent_kwargs
 
 IDENTITY = IdentityData(
     legal_name="Fictional Person",
@@ -58,6 +60,7 @@ def test_only_custodians_reveal_with_a_purpose_and_each_reveal_is_audited(cw: Ca
             authorise_reveal(survivor=sealed, user=person, purpose="Preparing the witness statement")
     with pytest.raises(RevealRefused):
         authorise_reveal(survivor=sealed, user=w.member, purpose="")
+    approval = approve_reveal(sealed, w.member)
     auth = authorise_reveal(survivor=sealed, user=w.member, purpose="Preparing the witness statement")
     identity = do_reveal_identity(survivor=sealed, authorisation=auth, user=w.member)
     assert identity.legal_name == "Fictional Person"
@@ -65,7 +68,36 @@ def test_only_custodians_reveal_with_a_purpose_and_each_reveal_is_audited(cw: Ca
     event = AuditEvent.objects.filter(action=Action.IDENTITY_REVEALED).get()
     assert event.purpose == "Preparing the witness statement"
     assert event.targets == [f"cases.survivor:{sealed.pk}"]
+    assert event.details["approved_by"] == approval.decided_by_id != w.member.pk
     assert "Fictional" not in str(event.details)
+
+
+def test_a_reveal_needs_a_second_leads_approval_used_once(cw: CaseWorld, sealed) -> None:  # type: ignore[no-untyped-def]
+    w = cw.world
+    auth = authorise_reveal(survivor=sealed, user=w.member, purpose="Preparing the witness statement")
+    with pytest.raises(RevealRefused):
+        do_reveal_identity(survivor=sealed, authorisation=auth, user=w.member)
+    approve_reveal(sealed, w.member)
+    do_reveal_identity(survivor=sealed, authorisation=auth, user=w.member)
+    with pytest.raises(RevealRefused):
+        do_reveal_identity(survivor=sealed, authorisation=auth, user=w.member)
+    assert AuditEvent.objects.filter(action=Action.IDENTITY_REVEALED).count() == 1
+    for action in (Action.APPROVAL_REQUESTED, Action.APPROVAL_GIVEN, Action.APPROVAL_USED):
+        assert AuditEvent.objects.filter(action=action).count() == 1
+
+
+def test_a_lead_cannot_approve_their_own_reveal(cw: CaseWorld, sealed) -> None:  # type: ignore[no-untyped-def]
+    w = cw.world
+    sealed.custodians.add(w.lead)
+    approval = do_request_approval(
+        kind=ApprovalKind.REVEAL_IDENTITY,
+        case=cw.case,
+        subject=reveal_subject(sealed.pk),
+        purpose="Preparing the witness statement",
+        user=w.lead,
+    )
+    with pytest.raises(ApprovalRefused):
+        do_decide_approval(approval=approval, user=w.lead, approve=True)
 
 
 def test_a_custodian_must_work_on_the_case(cw: CaseWorld, sealed) -> None:  # type: ignore[no-untyped-def]
@@ -79,6 +111,7 @@ def test_a_custodian_must_work_on_the_case(cw: CaseWorld, sealed) -> None:  # ty
 
 def test_shredding_makes_the_identity_unreadable(cw: CaseWorld, sealed) -> None:  # type: ignore[no-untyped-def]
     do_shred_identity(survivor=sealed, user=cw.world.member, reason="Survivor asked for erasure")
+    approve_reveal(sealed, cw.world.member)
     auth = authorise_reveal(survivor=sealed, user=cw.world.member, purpose="Checking after shredding")
     with pytest.raises(RevealRefused):
         do_reveal_identity(survivor=sealed, authorisation=auth, user=cw.world.member)

@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from cases.consent_services import do_record_consent, do_withdraw_consent
 from cases.receipt import ReceiptContact, do_print_receipt
 from cases.survivors import IdentityData, RevealRefused, do_seal_identity
-from tests.cases.conftest import CaseWorld, consent_kwargs
+from tests.cases.conftest import CaseWorld, approve_reveal, consent_kwargs
 
 CONTACT = ReceiptContact(organisation="Host Counsel", team="Bangui team", person="Member", details="+236 70 00 00 00")
 
@@ -82,6 +82,11 @@ def test_the_legal_name_is_printed_only_by_a_custodian_as_a_reveal(cw: CaseWorld
         do_print_receipt(
             survivor=cw.adult, user=cw.world.investigator, contact=CONTACT, include_name_for_purpose="Handing it over"
         )
+    with pytest.raises(RevealRefused):
+        do_print_receipt(
+            survivor=cw.adult, user=cw.world.member, contact=CONTACT, include_name_for_purpose="Handing it over alone"
+        )
+    approve_reveal(cw.adult, cw.world.member)
     pdf = do_print_receipt(
         survivor=cw.adult, user=cw.world.member, contact=CONTACT, include_name_for_purpose="Handing it over in person"
     )

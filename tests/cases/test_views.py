@@ -26,7 +26,7 @@ from cases.models import (
     Survivor,
 )
 from cases.survivors import IdentityData, do_create_survivor
-from tests.cases.conftest import CaseWorld, another_client, consent_kwargs
+from tests.cases.conftest import CaseWorld, another_client, approve_reveal, consent_kwargs
 
 Login = Callable[..., Client]
 
@@ -179,6 +179,9 @@ def test_reveal_identity_needs_a_custodian_and_a_purpose(cw: CaseWorld, login: L
     assert not AuditEvent.objects.filter(action=Action.IDENTITY_REVEALED).exists()
     client = login(cw.world.member, sudo=True)
     assert "Fictional Name" not in client.post(url, {"purpose": "short"}).content.decode()
+    alone = client.post(url, {"purpose": "Preparing the hearing bundle"}).content.decode()
+    assert "Fictional Name" not in alone and "second coalition lead" in alone
+    approve_reveal(survivor, cw.world.member)
     response = client.post(url, {"purpose": "Preparing the hearing bundle"})
     assert "Fictional Name" in response.content.decode()
     assert response["Cache-Control"] == "no-store"
@@ -278,6 +281,7 @@ def test_a_custodian_corrects_the_sealed_identity(cw: CaseWorld, login: Login) -
     client = login(cw.world.member, sudo=True)
     assert client.post(url, {**data, "reason": ""}).status_code == 400
     assert client.post(url, data).status_code == 302
+    approve_reveal(survivor, cw.world.member)
     revealed = client.post(reverse("cases:identity", args=[survivor.pk]), {"purpose": "Checking the correction"})
     page = revealed.content.decode()
     assert "Fictional New" in page and "Fictional Old" not in page
