@@ -20,6 +20,7 @@ from audit.actions import Action
 from audit.services import record
 from cases import mhpss, selectors, services
 from cases.access import case_target, get_case_for, get_note_for, get_survivor_for, survivor_ref
+from cases.approvals import do_request_approval
 from cases.consent import ConsentRefused, survivor_target
 from cases.consent_services import do_record_consent, do_withdraw_consent
 from cases.forms import (
@@ -39,7 +40,7 @@ from cases.forms import (
     SurvivorUpdateForm,
     WithdrawForm,
 )
-from cases.models import Notification
+from cases.models import ApprovalKind, Notification
 from cases.receipt import ReceiptContact, do_print_receipt
 from cases.survivors import (
     IdentityData,
@@ -50,6 +51,7 @@ from cases.survivors import (
     do_reveal_identity,
     do_seal_identity,
     do_update_survivor,
+    reveal_subject,
 )
 from teams.access import acting_as, not_found, record_denial, request_actor
 from teams.models import Team
@@ -338,6 +340,18 @@ def identity_reveal(request: HttpRequest, survivor_id: int) -> HttpResponseBase:
     identity = None
     if request.method == "POST" and (confirm := sudo_redirect(request)):
         return confirm
+    if request.method == "POST" and "request_approval" in request.POST and form.is_valid():
+        do_request_approval(
+            kind=ApprovalKind.REVEAL_IDENTITY,
+            case=survivor.case,
+            subject=reveal_subject(survivor.pk),
+            purpose=form.cleaned_data["purpose"],
+            user=request.user,
+            request=request,
+            acting_as=acting_as(decision),
+        )
+        messages.success(request, _("Approval requested: another coalition lead decides on the case's sharing page."))
+        return redirect("cases:identity", survivor_id=survivor.pk)
     if request.method == "POST" and form.is_valid():
         try:
             authorisation = authorise_reveal(survivor=survivor, user=request.user, purpose=form.cleaned_data["purpose"])

@@ -64,6 +64,6 @@ def approve_reveal(survivor: Survivor, requester: Any) -> ApprovalRequest:
         purpose="Preparing the witness statement",
         user=requester,
     )
-    approver = UserFactory()
+    approver = UserFactory.create()
     MembershipFactory(user=approver, team=survivor.case.teams.first(), role=Role.COALITION_LEAD)
     return do_decide_approval(approval=approval, user=approver, approve=True)

@@ -16,6 +16,9 @@ from cases.consent_services import do_record_consent
 from cases.mhpss import do_write_note
 from cases.models import (
     AllegedPerpetrator,
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalState,
     Case,
     ConsentRecord,
     Interview,
@@ -287,3 +290,26 @@ def test_a_custodian_corrects_the_sealed_identity(cw: CaseWorld, login: Login) -
     assert "Fictional New" in page and "Fictional Old" not in page
     sealed = AuditEvent.objects.filter(action=Action.IDENTITY_SEALED).order_by("-seq").first()
     assert sealed is not None and sealed.purpose == "Spelling confirmed by the survivor"
+
+
+def test_reveal_page_flow_request_then_another_lead_approves_then_one_reveal(cw: CaseWorld, login: Login) -> None:
+    survivor = do_create_survivor(
+        case=cw.case, user=cw.world.member, identity=IdentityData(legal_name="Fictional Name")
+    )
+    url = reverse("cases:identity", args=[survivor.pk])
+    custodian = login(cw.world.member, sudo=True)
+    data = {"purpose": "Preparing the hearing bundle"}
+    for persona in (cw.world.other_member, cw.world.outsider, cw.world.investigator):
+        assert (
+            login(persona, another_client(), sudo=True).post(url, {**data, "request_approval": "1"}).status_code == 404
+        )
+    assert not ApprovalRequest.objects.exists()
+    assert custodian.post(url, {**data, "request_approval": "1"}).status_code == 302
+    approval = ApprovalRequest.objects.get(kind=ApprovalKind.REVEAL_IDENTITY, requested_by=cw.world.member)
+    decide_url = reverse("sharing:decide", args=[approval.pk])
+    login(cw.world.lead, another_client()).post(decide_url, {"decision": "approve"})
+    approval.refresh_from_db()
+    assert approval.state == ApprovalState.APPROVED and approval.decided_by_id == cw.world.lead.pk
+    assert "Fictional Name" in custodian.post(url, data).content.decode()
+    assert "Fictional Name" not in custodian.post(url, data).content.decode()
+    assert AuditEvent.objects.filter(action=Action.IDENTITY_REVEALED).count() == 1
