@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -158,7 +159,7 @@ def _review_organisations(request: HttpRequest) -> set[int]:
 
 @login_required
 @require_GET
-def review(request: HttpRequest) -> HttpResponse:
+def review(request: HttpRequest) -> HttpResponseBase:
     organisations = _review_organisations(request)
     export = request.GET.get("format") == "csv"
     if export and (confirm := sudo_redirect(request)):
