@@ -18,4 +18,6 @@ def verify_all() -> dict[str, int]:
 def purge_stale_uploads() -> int:
     """Remove resumable uploads left unfinished past their expiry (their parts are ciphertext only)."""
     return do_purge_stale_uploads()
+
+
 from evidence.redaction_tasks import redact_propose, redact_release  # noqa: E402, F401  (registers the tasks)
