@@ -125,6 +125,21 @@ class Action(models.TextChoices):
     REDACTION_TEXT_REVEALED = "redaction.text_revealed", _("Text behind proposed redactions shown to a reviewer")
     # -- end of redaction section --
     # Productions
+    PRODUCTION_CREATED = "production.created", _("Court production created")
+    PRODUCTION_VIEWED = "production.viewed", _("Court production viewed")
+    PRODUCTION_ITEMS_SELECTED = "production.items_selected", _("Items selected for a court production")
+    PRODUCTION_ITEM_DECIDED = "production.item_decided", _("Form of an item in a court production decided")
+    PRODUCTION_ITEM_PRIVILEGED = "production.item_privileged", _("Item withheld by hand from a court production")
+    PRODUCTION_SEARCH_SAVED = "production.search_saved", _("Saved search stored")
+    PRODUCTION_BUILD_STARTED = "production.build_started", _("Court production build started")
+    PRODUCTION_BUILD_FINISHED = "production.build_finished", _("Court production built and stored")
+    PRODUCTION_BUILD_FAILED = "production.build_failed", _("Court production build failed")
+    PRODUCTION_ITEM_INCLUDED = "production.item_included", _("Item included in a court production")
+    PRODUCTION_RELEASED = "production.released", _("Court production released")
+    PRODUCTION_RELEASE_REFUSED = "production.release_refused", _("Court production release refused")
+    PRODUCTION_DOWNLOADED = "production.downloaded", _("Court production package downloaded")
+    PRODUCTION_DOWNLOAD_STOPPED = "production.download_stopped", _("Court production download stopped")
+    PRODUCTION_REVOKED = "production.revoked", _("Court production revoked")
     # -- end of productions section --
 
 

@@ -79,6 +79,12 @@ class Perm(StrEnum):
     REDACTION_REVIEW = "redaction.review"
     REDACTION_APPROVE = "redaction.approve"
     # -- end of redaction permissions --
+    # Productions
+    PRODUCTION_VIEW = "production.view"
+    PRODUCTION_MANAGE = "production.manage"
+    PRODUCTION_RELEASE = "production.release"
+    PRODUCTION_DOWNLOAD = "production.download"
+    # -- end of productions permissions --
 
 
 # Roles that work on case material. The platform administrator is deliberately
@@ -563,6 +569,93 @@ def _redaction_approve(actor: Actor, ref: RedactionRef) -> Decision:
     return decision
 
 
+# Productions. Lawyers and coalition leads of the case's own teams prepare, build and release a
+# production; its auditors follow it. The package goes to the owner's lawyers and leads, and to
+# the recipient team while that team holds a live grant with the export right on the case. A
+# released production whose consent was withdrawn, or that was revoked, gives nobody the package.
+PRODUCTION_ROLES: Final = frozenset({Role.COALITION_LEAD, Role.LAWYER})
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionRef:
+    case: CaseRef
+    state: str = "draft"
+    recipient_team_id: int | None = None
+    # False once a survivor withdrew a consent the released production relies on.
+    consent_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ProducedItemRef:
+    """Whether an item may go into a production as its original, for the builder and the recipient."""
+
+    item: ItemRef
+    recipient_team_id: int | None = None
+    # The owner keeps originals in its jurisdiction and the recipient is elsewhere (or unknown).
+    residency_limited: bool = False
+
+
+def _production_view(actor: Actor, case: CaseRef) -> Decision:
+    m = actor.in_any_team(case.team_ids, PRODUCTION_ROLES | {Role.AUDITOR})
+    return allow(m) if m else deny(NOT_PERMITTED)
+
+
+def _production_manage(actor: Actor, case: CaseRef) -> Decision:
+    m = actor.in_any_team(case.team_ids, PRODUCTION_ROLES)
+    return allow(m) if m else deny(NOT_PERMITTED)
+
+
+def _production_release(actor: Actor, ref: ProductionRef) -> Decision:
+    if ref.state != "built":
+        return deny(_("Only a production that was built can be released."))
+    return _production_manage(actor, ref.case)
+
+
+def _production_download(actor: Actor, ref: ProductionRef) -> Decision:
+    if ref.state != "released" or not ref.consent_active:
+        return deny(_("This production's package is not available."))
+    if m := actor.in_any_team(ref.case.team_ids, PRODUCTION_ROLES):
+        return allow(m)
+    if ref.recipient_team_id is None:
+        return deny(NOT_PERMITTED)
+    for grant, m in _live_grants(actor, ref.case, "export"):
+        if grant.team_id == ref.recipient_team_id:
+            return allow(m)
+    return deny(NOT_PERMITTED)
+
+
+def production_allows_original(actor: Actor, ref: ProducedItemRef) -> bool:
+    """The builder may take the original out, residency permits it, and the recipient team may hold it."""
+    if ref.residency_limited or not _evidence_download(actor, ref.item):
+        return False
+    if ref.recipient_team_id is None:
+        return True
+    return any(
+        g.team_id == ref.recipient_team_id and g.level == "originals" and not g.residency_limited
+        for g in _team_grants(ref.item)
+    )
+
+
+def production_allows_redacted(actor: Actor, ref: ProducedItemRef) -> bool:
+    """A redacted copy: the builder works on the case and the recipient team's grant reaches copies."""
+    if not _production_manage(actor, ref.item.case):
+        return False
+    if ref.recipient_team_id is None:
+        return True
+    return any(
+        g.team_id == ref.recipient_team_id and g.level in {"redacted", "originals"} for g in _team_grants(ref.item)
+    )
+
+
+def _team_grants(item: ItemRef) -> list[GrantFact]:
+    now = datetime.datetime.now(tz=datetime.UTC)
+    return [
+        g
+        for g in item.case.grants
+        if g.state == "active" and g.expires_at > now and g.user_id is None and _grant_covers(g, item)
+    ]
+
+
 _RULES: dict[Perm, Rule] = {
     Perm.ACCOUNTS_MANAGE: _platform_admin,
     Perm.PLATFORM_AUDIT_VIEW: _platform_audit_view,
@@ -611,6 +704,11 @@ _RULES: dict[Perm, Rule] = {
     Perm.REDACTION_REVIEW: _redaction_review,
     Perm.REDACTION_APPROVE: _redaction_approve,
     # -- end of redaction rules --
+    Perm.PRODUCTION_VIEW: _production_view,
+    Perm.PRODUCTION_MANAGE: _production_manage,
+    Perm.PRODUCTION_RELEASE: _production_release,
+    Perm.PRODUCTION_DOWNLOAD: _production_download,
+    # -- end of productions rules --
 }
 
 
