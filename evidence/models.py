@@ -195,5 +195,12 @@ class IntegrityCheck(models.Model):
 
 
 from evidence.custody_models import CustodyTransfer, TransferState  # noqa: E402, F401  (registers the models)
+from evidence.production_models import (  # noqa: E402, F401
+    BatesCounter,
+    Production,
+    ProductionItem,
+    ProductionKey,
+    SavedSearch,
+)
 from evidence.redaction_models import RedactionJob, RedactionLogEntry, RedactionMark  # noqa: E402, F401
 from evidence.sharing_models import GrantedItem  # noqa: E402, F401  (registers the model)
