@@ -392,9 +392,10 @@ CELERY_BEAT_SCHEDULE["sharing.expire_grants"] = {"task": "sharing.expire_grants"
 # --- REST API -----------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Token first: DRF takes WWW-Authenticate from the first class, so refusals are 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "accounts.api.ExpiringTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
