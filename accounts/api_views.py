@@ -45,8 +45,8 @@ class TokenView(APIView):
 
     @extend_schema(request=None, responses={201: TokenSerializer})
     def post(self, request: Request) -> Response:
-        token = services.do_create_token(request=request._request, user=_caller(request))
-        data = {"token": token.key, "expires": token.created + settings.API_TOKEN_TTL}
+        issued = services.do_create_token(request=request._request, user=_caller(request))
+        data = {"token": issued.secret, "expires": issued.expires}
         return Response(TokenSerializer(data).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})

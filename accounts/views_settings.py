@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.authtoken.models import Token
 
 from accounts import services
 from accounts.forms import PasswordChangeForm
+from accounts.models import ApiToken
 from accounts.sudo import require_sudo, sudo_active
 from accounts.views import _user
 
@@ -23,7 +23,7 @@ from accounts.views import _user
 @require_GET
 def settings_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    token = Token.objects.filter(user=user).first()
+    token = ApiToken.objects.filter(user=user).first()
     context = {
         "device": services.confirmed_totp(user),
         "codes_left": services.recovery_codes_left(user),
@@ -63,9 +63,8 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_sudo
 def token_create_view(request: HttpRequest) -> HttpResponse:
-    token = services.do_create_token(request=request, user=_user(request))
-    expires = token.created + settings.API_TOKEN_TTL
-    return render(request, "accounts/token_created.html", {"key": token.key, "expires": expires})
+    issued = services.do_create_token(request=request, user=_user(request))
+    return render(request, "accounts/token_created.html", {"key": issued.secret, "expires": issued.expires})
 
 
 @login_required

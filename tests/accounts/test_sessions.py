@@ -7,10 +7,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from accounts import services
-from accounts.models import UserSession
+from accounts.models import ApiToken, UserSession
 from accounts.signals import SESSION_SEEN, SESSION_STARTED
 from audit.actions import Action
 from audit.models import AuditEvent
@@ -65,7 +64,7 @@ def test_expired_api_session_answers_json(world: World, login: Callable[..., Cli
 def test_disabling_an_account_ends_all_its_sessions_and_tokens(world: World, login: Callable[..., Client]) -> None:
     laptop = login(world.member)
     phone = login(world.member, fresh_client())
-    token = services.do_create_token(request=None, user=world.member)
+    token = services.do_create_token(request=None, user=world.member).token
     assert UserSession.objects.filter(user=world.member).count() == 2
 
     admin = login(world.admin, fresh_client(), sudo=True)
@@ -74,7 +73,7 @@ def test_disabling_an_account_ends_all_its_sessions_and_tokens(world: World, log
     world.member.refresh_from_db()
     assert not world.member.is_active
     assert UserSession.objects.filter(user=world.member).count() == 0
-    assert not Token.objects.filter(pk=token.pk).exists()
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
     for client in (laptop, phone):
         assert client.get(reverse("teams:dashboard"))["Location"].startswith(reverse("accounts:login"))
     event = AuditEvent.objects.get(action=Action.ACCOUNT_DISABLED)
