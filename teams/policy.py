@@ -496,6 +496,16 @@ def granted_item(actor: Actor, item: ItemRef, right: str) -> Decision:
     return deny(NOT_PERMITTED)
 
 
+def withheld_by_residency(actor: Actor, item: ItemRef) -> bool:
+    """Whether a grant would open this original but for the owner's data residency (for the UI to say why)."""
+    if not item.is_original or _evidence_download(actor, item):
+        return False
+    return any(
+        grant.level == "originals" and grant.residency_limited and _grant_covers(grant, item)
+        for grant, _m in _live_grants(actor, item.case, "view")
+    )
+
+
 def _case_view_or_granted(actor: Actor, case: CaseRef) -> Decision:
     decision = _case_view(actor, case)
     return decision if decision else granted_case_view(actor, case)
