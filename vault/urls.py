@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("sharing/", include("cases.sharing_urls")),
     path("evidence/", include("evidence.annotation_urls")),
+    path("evidence/", include("evidence.sharing_urls")),
     path("evidence/", include("evidence.urls")),
     path("evidence/", include("evidence.custody_urls")),
     path("evidence/", include("evidence.redaction_urls")),
