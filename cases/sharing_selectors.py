@@ -11,9 +11,23 @@ from audit.models import AuditEvent
 from cases.models import ApprovalRequest, ApprovalState, Grant
 from teams.models import Membership
 
+# Items are linked from the evidence side (``evidence.GrantedItem``); the reverse relation needs no import of it.
+_ITEMS = "granted_items__item__case"
+
+
+def covered_items(grant: Grant) -> list[str]:
+    """Names of the items an item-scoped grant covers (empty for a whole-case grant), prefetched by the callers."""
+    if not grant.item_scoped:
+        return []
+    return sorted(link.item.display_name for link in grant.granted_items.all())
+
 
 def grants_of_case(case_id: int) -> QuerySet[Grant]:
-    return Grant.objects.filter(case_id=case_id).select_related("grantee_team", "grantee_user", "granted_by")
+    return (
+        Grant.objects.filter(case_id=case_id)
+        .select_related("grantee_team", "grantee_user", "granted_by")
+        .prefetch_related(_ITEMS)
+    )
 
 
 def pending_approvals(case_id: int) -> QuerySet[ApprovalRequest]:
@@ -24,6 +38,7 @@ def pending_approvals(case_id: int) -> QuerySet[ApprovalRequest]:
 class ReviewRow:
     grant: Grant
     last_used: datetime.datetime | None
+    items: list[str]
 
 
 def last_use(grant: Grant) -> datetime.datetime | None:
@@ -45,6 +60,7 @@ def access_review(organisation_ids: set[int]) -> list[ReviewRow]:
     grants = (
         Grant.objects.filter(case__organisation_id__in=organisation_ids)
         .select_related("case", "grantee_team", "grantee_user", "granted_by")
+        .prefetch_related(_ITEMS)
         .order_by("case__reference", "-created_at")
     )
-    return [ReviewRow(grant, last_use(grant)) for grant in grants]
+    return [ReviewRow(grant, last_use(grant), covered_items(grant)) for grant in grants]

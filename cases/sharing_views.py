@@ -38,6 +38,7 @@ def grants(request: HttpRequest, case_id: int) -> HttpResponse:
             do_grant(
                 case=case,
                 grantee_team=form.cleaned_data["grantee_team"],
+                grantee_user=form.cleaned_data["grantee_user"],
                 level=form.cleaned_data["level"],
                 rights=form.cleaned_data["rights"],
                 purpose=form.cleaned_data["purpose"],
@@ -64,7 +65,7 @@ def grants(request: HttpRequest, case_id: int) -> HttpResponse:
         "case": case,
         "form": form,
         "approval_form": ApprovalRequestForm(case=case, prefix="approval"),
-        "grants": selectors.grants_of_case(case.pk),
+        "grants": [(g, selectors.covered_items(g)) for g in selectors.grants_of_case(case.pk)],
         "approvals": selectors.pending_approvals(case.pk),
         "residency": case.organisation.originals_stay_in_jurisdiction,
     }
@@ -183,12 +184,25 @@ def _csv(rows: list[selectors.ReviewRow]) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     writer = csv.writer(response)
     writer.writerow(
-        ["case", "team", "person", "level", "rights", "purpose", "state", "expires_at", "granted_by", "last_used"]
+        [
+            "case",
+            "items",
+            "team",
+            "person",
+            "level",
+            "rights",
+            "purpose",
+            "state",
+            "expires_at",
+            "granted_by",
+            "last_used",
+        ]
     )
     for row in rows:
         g = row.grant
         cells = [
             g.case.reference,
+            " ".join(row.items),
             str(g.grantee_team),
             g.grantee_user.get_username() if g.grantee_user else "",
             g.level,

@@ -29,7 +29,7 @@ from evidence.streaming import content_response
 from evidence.survivor_links import LinkInvalid, do_set_survivors
 from evidence.upload import SealingUploadHandler
 from teams.access import acting_as, record_denial, request_actor, require
-from teams.policy import Decision, Perm, actor_for, decide
+from teams.policy import Decision, Perm, actor_for, decide, withheld_by_residency
 
 # A purpose given for an original opens previews (range requests) of that item for a while.
 PURPOSE_SECONDS = 30 * 60
@@ -140,8 +140,11 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
             case_id=item.case_id,
             targets=[item_target(item.pk)],
         )
+    actor = request_actor(request)
     context: dict[str, Any] = {
         "item": item,
+        "withheld_by_residency": withheld_by_residency(actor, item_ref(item)),
+        "can_share": bool(decide(actor, Perm.GRANT_MANAGE, item.case.as_ref())),
         # The item's audit trail is for the case's own people; a grant shows the item, not who worked on it.
         "history": selectors.item_history(item)
         if decide(request_actor(request), Perm.CASE_AUDIT_VIEW, item.case.as_ref())
