@@ -26,6 +26,12 @@ class MarkKind(models.TextChoices):
     PATTERN = "pattern", _("Pattern (phone, e-mail, GPS, date, ID number)")
     NEAR_MISS = "near_miss", _("Near miss of a name")
     MANUAL_TERM = "manual_term", _("Term added by hand")
+    MANUAL_AREA = "manual_area", _("Area drawn by hand")
+    UNREADABLE = "unreadable", _("Page needing OCR, which is not available: nothing can be released")
+
+
+# Marks a reviewer adds, as opposed to what the engine proposes.
+MANUAL_KINDS = (MarkKind.MANUAL_TERM, MarkKind.MANUAL_AREA)
 
 
 class RedactionJob(models.Model):
@@ -91,6 +97,9 @@ class RedactionMark(models.Model):
     accepted = models.BooleanField(_("accepted"), default=True)
     # Identifiers and default patterns are always removed; proposals wait for a reviewer's decision.
     decidable = models.BooleanField(_("needs a decision"), default=False)
+    # Where on the page: [left, top, right, bottom] in points from the visible page's top-left corner
+    # (as rendered). Position and size only, never the text; for a drawn area, the area itself.
+    boxes = models.JSONField(_("boxes on the page"), default=list, blank=True)
     sealed_term = models.BinaryField(_("term (encrypted)"), blank=True, default=b"")
     sealed_key = models.BinaryField(_("term data key (wrapped)"), blank=True, default=b"")
     decided_by = models.ForeignKey(
