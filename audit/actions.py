@@ -123,6 +123,8 @@ class Action(models.TextChoices):
     REDACTION_FAILED = "redaction.failed", _("Redaction failed; nothing released")
     REDACTION_LOG_EXPORTED = "redaction.log_exported", _("Redaction log exported")
     REDACTION_TEXT_REVEALED = "redaction.text_revealed", _("Text behind proposed redactions shown to a reviewer")
+    REDACTION_PAGE_PREVIEWED = "redaction.page_previewed", _("Page of a document under redaction shown as an image")
+    REDACTION_AREA_ADDED = "redaction.area_added", _("Redaction area drawn by hand")
     # -- end of redaction section --
     # Productions
     PRODUCTION_CREATED = "production.created", _("Court production created")
