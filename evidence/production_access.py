@@ -1,0 +1,44 @@
+"""The one access helper for productions: the production if the caller may, else 404 (denial audited)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from audit.services import Target
+from evidence.access import case_target
+from evidence.production_models import Production
+from evidence.production_selectors import consent_active
+from teams.access import not_found, require
+from teams.policy import Decision, Perm, ProductionRef
+
+# Permissions that take the case's facts; the others take the production's.
+_CASE_LEVEL = frozenset({Perm.PRODUCTION_VIEW, Perm.PRODUCTION_MANAGE})
+
+
+def production_target(production_id: int | str) -> Target:
+    return Target("evidence.production", production_id)
+
+
+def production_ref(production: Production) -> ProductionRef:
+    return ProductionRef(
+        case=production.case.as_ref(),
+        state=production.state,
+        recipient_team_id=production.recipient_team_id,
+        consent_active=consent_active(production),
+    )
+
+
+def get_production_for(request: HttpRequest, production_id: int, perm: Perm) -> tuple[Production, Decision]:
+    production = (
+        Production.objects.select_related(
+            "case", "case__organisation", "case__host_jurisdiction", "recipient_team", "created_by", "built_by"
+        )
+        .filter(pk=production_id)
+        .first()
+    )
+    if production is None:
+        raise not_found(request, perm=perm, targets=[production_target(production_id)])
+    resource = production.case.as_ref() if perm in _CASE_LEVEL else production_ref(production)
+    targets = [case_target(production.case_id), production_target(production.pk)]
+    decision = require(request, perm, resource, targets=targets, case_id=production.case_id)
+    return production, decision

@@ -1,0 +1,344 @@
+"""The build run of a production: each included item streamed through verified retrieval into the engine.
+
+Runs in a Celery task (``evidence.production_build``) or in-process for ``manage.py build_production``.
+Idempotent on the production's state: a second run of a built or failed production does nothing.
+
+Bates numbers: the run takes the case's next free number when it starts and moves the counter to the
+engine's ``next_number`` by compare-and-set, in the transaction that records the stored package.
+If another production of the case took numbers in the meantime, the package is discarded and built
+again from the new start, so two productions of a case never share a number (the unique start per
+case is the backstop). A build that fails stores nothing: its package is removed and its numbers,
+never seen outside the vault, go to the next build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any, BinaryIO, cast
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.actions import Action, Outcome
+from audit.models import AuditEvent
+from audit.signing import SigningError
+from cases.consent import ConsentRefused, require_all
+from cases.models import ConsentAction, Survivor
+from evidence import services, storage
+from evidence.access import item_target
+from evidence.consent import concerned_survivors
+from evidence.custody_report import build_report, render_json
+from evidence.intake import Sealed, SealedWriter
+from evidence.models import EvidenceItem
+from evidence.production.errors import ProductionError
+from evidence.production.package import (
+    PackageInfo,
+    PackageResult,
+    ProducedDocument,
+    WithheldEntry,
+    write_package,
+)
+from evidence.production_models import BatesCounter, ProducedForm, Production, ProductionItem, ProductionKey
+from evidence.production_models import ProductionState as S
+from evidence.production_package import PackageSink, VaultSigner
+from evidence.production_services import PURPOSE, _record
+from evidence.redaction_models import RedactionJob
+from evidence.retrieval import IntegrityFailure, iter_content
+from teams.policy import Perm, actor_for, decide
+
+ATTEMPTS = 3
+
+
+def control_for(index: int) -> str:
+    return f"DOC-{index:06d}"
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _redaction_log(copy: EvidenceItem) -> bytes:
+    job = RedactionJob.objects.filter(output=copy).select_related("proposed_by", "reviewed_by", "approved_by").first()
+    data: dict[str, Any] = {"original_sha256": copy.derivative_of.sha256 if copy.derivative_of else "", "job": None}
+    if job is not None:
+        data.update(
+            job=job.pk,
+            proposed_by=job.proposed_by.get_username(),
+            reviewed_by=job.reviewed_by.get_username() if job.reviewed_by else None,
+            approved_by=job.approved_by.get_username() if job.approved_by else None,
+            approved_at=_iso(job.approved_at),
+            removed=[{"category": e.category, "page": e.page, "count": e.count} for e in job.log.all()],
+        )
+    data["redacted_sha256"] = copy.sha256
+    return json.dumps(data, sort_keys=True, indent=2).encode("utf-8") + b"\n"
+
+
+def _document(row: ProductionItem, control: str, as_of_seq: int, builder: str) -> ProducedDocument:
+    produced = row.produced
+    assert produced is not None
+    report = build_report(row.item_id, as_of_seq=as_of_seq, generated_at=timezone.now(), generated_by=builder)
+    custodian = row.item.custodian.get_username() if row.item.custodian else ""
+    return ProducedDocument(
+        control=control,
+        item_ref=str(row.item.uid),
+        form=row.form,
+        media_type=produced.media_type or "application/octet-stream",
+        display_name=produced.display_name,
+        source_sha256=produced.sha256,
+        custodian=custodian,
+        collected_at=_iso(row.item.collected_at),
+        open_plaintext=lambda: iter_content(produced),
+        custody_report=render_json(report),
+        redaction_log=_redaction_log(produced) if row.form == ProducedForm.REDACTED else None,
+    )
+
+
+def _withheld(row: ProductionItem) -> WithheldEntry:
+    reason = row.privilege_reason if row.privileged else row.reason
+    return WithheldEntry(str(row.item.uid), row.item.display_name, row.reason_code or "withheld", reason)
+
+
+class BuildFailed(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message[:300]
+
+
+def _consent_at_build(production: Production, rows: list[ProductionItem]) -> None:
+    """Recorded consent checks as the builder; an item whose survivor no longer consents is withheld."""
+    refused: dict[int, str] = {}
+    for row in rows:
+        if row.form == ProducedForm.WITHHELD:
+            continue
+        for survivor in concerned_survivors(row.produced or row.item):
+            if survivor.pk not in refused:
+                refused[survivor.pk] = _survivor_refusal(production, survivor)
+            if refused[survivor.pk]:
+                row.form, row.produced, row.reason_code = ProducedForm.WITHHELD, None, "consent"
+                row.reason = refused[survivor.pk][:300]
+                row.save(update_fields=["form", "produced", "reason_code", "reason"])
+                break
+
+
+def _survivor_refusal(production: Production, survivor: Survivor) -> str:
+    """Empty when the survivor consents to storage and to this forum (both checks recorded)."""
+    checks = ((ConsentAction.STORE_EVIDENCE, ""), (ConsentAction.PROCEEDINGS, production.forum))
+    try:
+        for action, target in checks:
+            require_all(survivors=[survivor], action=action, target=target, user=production.built_by, purpose=PURPOSE)
+    except ConsentRefused as refused:
+        return str(refused.message)
+    return ""
+
+
+def _info(production: Production, start: int) -> PackageInfo:
+    assert production.built_by is not None
+    return PackageInfo(
+        production_ref=production.reference,
+        case_ref=production.case.reference,
+        recipient=production.recipient,
+        forum=production.forum,
+        purpose=production.purpose,
+        prepared_by=production.built_by.get_username(),
+        organisation=production.case.organisation.name,
+        bates_prefix=production.bates_prefix,
+        bates_start=start,
+        created_at=_iso(production.build_started_at or timezone.now()) or "",
+    )
+
+
+def _write(production: Production, rows: list[ProductionItem], start: int) -> tuple[PackageResult, Sealed]:
+    included = [r for r in rows if r.form != ProducedForm.WITHHELD]
+    as_of = AuditEvent.objects.aggregate(seq=Max("seq"))["seq"] or 0
+    builder = production.built_by.get_username() if production.built_by else ""
+    controls = {control_for(i): row for i, row in enumerate(included, start=1)}
+
+    def documents() -> Iterator[ProducedDocument]:
+        for control, row in controls.items():
+            yield _document(row, control, as_of, builder)
+
+    def progress(done: int) -> None:
+        Production.objects.filter(pk=production.pk).update(progress_done=done)
+
+    writer = SealedWriter(services.plan_for(production.case), uid=uuid.uuid4())
+    try:
+        result = write_package(
+            cast(BinaryIO, PackageSink(writer)),
+            info=_info(production, start),
+            documents=documents(),
+            withheld=[_withheld(r) for r in rows if r.form == ProducedForm.WITHHELD],
+            signer=VaultSigner(),
+            progress=progress,
+            recipient_key=production.recipient_key or None,
+        )
+        sealed = writer.finish()
+    except BaseException as error:
+        writer.abort(error)
+        raise _failure(error, controls) from error
+    return result, sealed
+
+
+def _failure(error: BaseException, controls: dict[str, ProductionItem]) -> BaseException:
+    if isinstance(error, ProductionError):
+        row = controls.get(error.control or "")
+        where = f"{error.control} ({row.item.display_name})" if row else (error.control or "")
+        return BuildFailed(f"{where}: {error.reason}" if where else error.reason)
+    if isinstance(error, IntegrityFailure):
+        return BuildFailed(_("An item failed its integrity check: %(reason)s") % {"reason": error.reason})
+    if isinstance(error, storage.StorageUnavailable):
+        return BuildFailed(str(storage.StorageUnavailable.message))
+    if isinstance(error, SigningError):
+        return BuildFailed(_("The vault's signing key could not sign the package."))
+    return error
+
+
+def _store(
+    production: Production, rows: list[ProductionItem], result: PackageResult, sealed: Sealed, start: int
+) -> bool:
+    """Record the stored package and take the Bates numbers; False when another build took them first."""
+    by_control = {d.control: d for d in result.documents}
+    included = [r for r in rows if r.form != ProducedForm.WITHHELD]
+    try:
+        with transaction.atomic():
+            counter = BatesCounter.objects.select_for_update().get(case_id=production.case_id)
+            if counter.next_number != start:
+                return False
+            locked = Production.objects.select_for_update().select_related("case").get(pk=production.pk)
+            if locked.state != S.BUILDING:
+                return True
+            counter.next_number = max(result.next_number, start)
+            counter.save(update_fields=["next_number"])
+            _save_package(locked, result, sealed, start, included)
+            for index, row in enumerate(included, start=1):
+                document = by_control.get(control_for(index))
+                row.control = control_for(index)
+                row.bates_first = document.bates_first if document else ""
+                row.bates_last = document.bates_last if document else ""
+                row.pages = document.pages if document else None
+                row.save(update_fields=["control", "bates_first", "bates_last", "pages"])
+                _included_event(locked, row)
+            _record(
+                Action.PRODUCTION_BUILD_FINISHED,
+                locked,
+                locked.built_by,
+                None,
+                None,
+                included=len(included),
+                withheld=len(rows) - len(included),
+                bates_first=result.bates_first,
+                bates_last=result.bates_last,
+                package_sha256=sealed.sha256,
+                package_size=sealed.size,
+                signature=result.signature_fingerprint,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _included_event(production: Production, row: ProductionItem) -> None:
+    targets = [item_target(row.item_id)]
+    if row.produced_id and row.produced_id != row.item_id:
+        targets.append(item_target(row.produced_id))
+    _record(
+        Action.PRODUCTION_ITEM_INCLUDED,
+        production,
+        production.built_by,
+        None,
+        None,
+        targets=targets,
+        form=row.form,
+        control=row.control,
+        bates_first=row.bates_first,
+        bates_last=row.bates_last,
+        sha256=row.produced.sha256 if row.produced else "",
+    )
+
+
+def _save_package(
+    production: Production, result: PackageResult, sealed: Sealed, start: int, included: list[ProductionItem]
+) -> None:
+    stamped = result.bates_first is not None
+    production.state, production.built_at = S.BUILT, timezone.now()
+    production.bates_start = start if stamped else None
+    production.bates_next = result.next_number if stamped else None
+    production.bates_first, production.bates_last = result.bates_first or "", result.bates_last or ""
+    production.contains_originals = any(r.form == ProducedForm.ORIGINAL for r in included)
+    production.package_uid, production.storage_location, production.object_key = sealed.uid, sealed.alias, sealed.key
+    production.object_size, production.ciphertext_sha256 = sealed.object_size, sealed.ciphertext_sha256
+    production.package_size, production.package_sha256 = sealed.size, sealed.sha256
+    production.package_name, production.tagmanifest_sha256 = result.bag_name[:128], result.tagmanifest_sha256
+    production.signature_fingerprint = result.signature_fingerprint
+    production.progress_done = len(included)
+    production.save()
+    ProductionKey.objects.bulk_create(
+        [
+            ProductionKey(
+                production=production,
+                escrow=w.escrow,
+                provider=w.provider,
+                kek_scope=w.kek_scope,
+                kek_version=w.kek_version,
+                wrapped=w.wrapped,
+            )
+            for w in sealed.data_key.wrapped
+        ]
+    )
+
+
+def _fail(production_id: int, message: str) -> str:
+    with transaction.atomic():
+        production = Production.objects.select_for_update().select_related("case").get(pk=production_id)
+        if production.state != S.BUILDING:
+            return str(production.state)
+        production.state, production.failure = S.FAILED, message[:300]
+        production.save(update_fields=["state", "failure"])
+        _record(
+            Action.PRODUCTION_BUILD_FAILED,
+            production,
+            production.built_by,
+            None,
+            None,
+            outcome=Outcome.FAILED,
+            failure=production.failure,
+        )
+    return str(production.state)
+
+
+def _load(production_id: int) -> Production:
+    return Production.objects.select_related(
+        "case", "case__organisation", "case__host_jurisdiction", "built_by", "recipient_team"
+    ).get(pk=production_id)
+
+
+def run_build(production_id: int) -> str:
+    """Build and store the package of a production in the ``building`` state."""
+    production = _load(production_id)
+    if production.state != S.BUILDING:
+        return str(production.state)
+    if not decide(actor_for(production.built_by), Perm.PRODUCTION_MANAGE, production.case.as_ref()):
+        return _fail(production_id, _("The person who started the build may no longer prepare productions."))
+    rows = list(
+        production.rows.select_related("item", "item__case", "item__custodian", "produced", "produced__case")
+        .select_related("produced__derivative_of")
+        .order_by("item__number", "pk")
+    )
+    _consent_at_build(production, rows)
+    BatesCounter.objects.get_or_create(case_id=production.case_id)
+    for _attempt in range(ATTEMPTS):
+        start = BatesCounter.objects.get(case_id=production.case_id).next_number
+        try:
+            result, sealed = _write(production, rows, start)
+        except BuildFailed as failed:
+            return _fail(production_id, failed.message)
+        if _store(production, rows, result, sealed, start):
+            return str(_load(production_id).state)
+        with contextlib.suppress(storage.StorageUnavailable):
+            storage.delete(sealed.alias, sealed.key)
+    return _fail(production_id, _("Other productions of the case kept taking Bates numbers; build again."))

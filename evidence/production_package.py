@@ -1,0 +1,72 @@
+"""The stored production package: written encrypted as the engine streams it, read back verified.
+
+The package is sealed like an evidence item (``intake.SealedWriter``: AES-256-GCM segments under a
+data key of its own, bound to the package's uid, wrapped by the case's key scope) so a package in
+object storage is ciphertext only. Reading it back checks every segment and the SHA-256 recorded
+when it was stored.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+from audit import signing
+from evidence import retrieval, sealing
+from evidence.intake import SealedWriter
+from evidence.production_models import Production, ProductionKey
+
+
+class PackageSink(io.RawIOBase):
+    """A write-only, non-seekable file the engine writes the package into; bytes are sealed on the way."""
+
+    def __init__(self, writer: SealedWriter) -> None:
+        super().__init__()
+        self.writer = writer
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk = bytes(data)
+        self.writer.write(chunk)
+        self.written += len(chunk)
+        return len(chunk)
+
+
+class VaultSigner:
+    """The vault's GnuPG signing key (the audit checkpoint key), as the engine's ``Signer``."""
+
+    def sign(self, data: bytes) -> str:
+        signature, _fingerprint = signing.sign(data)
+        return signature
+
+    def fingerprint(self) -> str:
+        return signing.fingerprint()
+
+    def public_key(self) -> str:
+        return signing.public_key()
+
+
+def package_chunks(production: Production) -> Iterator[bytes]:
+    """The package's bytes, verified segment by segment and against its recorded SHA-256 at the end."""
+    if production.package_uid is None or not production.object_key:
+        raise retrieval.IntegrityFailure("no stored package")
+    rows = list(ProductionKey.objects.filter(production=production, escrow=False))
+    try:
+        data_key = sealing.unwrap(rows, production.package_uid)
+    except sealing.CryptoError as exc:
+        raise retrieval.IntegrityFailure("package key cannot be unwrapped") from exc
+    stream = retrieval.decrypt_object(
+        alias=production.storage_location, key=production.object_key, uid=production.package_uid, data_key=data_key
+    )
+    digests = yield from stream
+    if digests is None or digests.plaintext_sha256 != production.package_sha256:
+        raise retrieval.IntegrityFailure("package hash mismatch")
+
+
+def package_filename(production: Production) -> str:
+    """``<reference>.zip`` (or ``.zip.gpg`` when encrypted to the recipient); the reference is safe ASCII."""
+    suffix = ".zip.gpg" if production.recipient_key.strip() else ".zip"
+    return production.reference.replace("/", "_") + suffix
