@@ -1,0 +1,168 @@
+"""Checking a production package: the bag, the signature, the Bates numbers and the load files.
+
+Everything is checked against the files themselves, as a receiver would: the bag with the
+``bagit`` library (complete, every checksum), the detached signature over the tag manifest with
+gpg in a fresh home directory holding only the packaged key (or a key the caller trusts), the
+Bates ranges against the stamped pages, and the load files against the manifest and each other.
+A ZIP is extracted into the memory scratch first and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import bagit
+
+from evidence.production import bag
+from evidence.production.errors import ProductionError
+from evidence.production.signature import check_signature
+from evidence.production.stamps import check_bates
+from evidence.production.tables import check_load_files, read_bag_info, read_manifest
+from evidence.redaction.scratch import scratch_base
+
+logging.getLogger("bagit").setLevel(logging.WARNING)
+
+
+class UnusableInput(Exception):
+    """The path is not something a production can be checked from (missing, encrypted, not a bag)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class VerifyReport:
+    path: str
+    checks: list[Check] = field(default_factory=list)
+    fingerprint: str | None = None
+    bag_name: str | None = None
+
+    @property
+    def sound(self) -> bool:
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+    @property
+    def first_problem(self) -> str | None:
+        return next((f"{check.name}: {check.detail}" for check in self.checks if not check.ok), None)
+
+
+def _bag_dir(directory: Path) -> Path:
+    if (directory / bag.BAGIT).is_file():
+        return directory
+    children = [child for child in directory.iterdir() if not child.name.startswith(".")]
+    if len(children) == 1 and (children[0] / bag.BAGIT).is_file():
+        return children[0]
+    raise UnusableInput(f"{directory} is neither a bag (no bagit.txt) nor a directory holding exactly one bag")
+
+
+def _safe_members(archive: zipfile.ZipFile) -> None:
+    tops = set()
+    for info in archive.infolist():
+        parts = PurePosixPath(info.filename).parts
+        if info.filename.startswith("/") or ".." in parts or "\\" in info.filename or not parts:
+            raise UnusableInput(f"the ZIP holds an unsafe path: {info.filename!r}")
+        if (info.external_attr >> 16) & 0o170000 == 0o120000:
+            raise UnusableInput(f"the ZIP holds a symbolic link: {info.filename!r}")
+        tops.add(parts[0])
+    if len(tops) != 1:
+        raise UnusableInput("the ZIP must hold exactly one top directory, the bag")
+
+
+def _extract(path: Path, target: Path) -> Path:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            _safe_members(archive)
+            archive.extractall(target)
+    except zipfile.BadZipFile as exc:
+        raise UnusableInput(f"{path} is not a readable ZIP file ({exc})") from exc
+    return _bag_dir(target)
+
+
+def _kind(path: Path) -> str:
+    if not path.exists():
+        raise UnusableInput(f"{path} does not exist")
+    if path.is_dir():
+        return "dir"
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if path.suffix.lower() in (".gpg", ".pgp") or (head and head[0] & 0x80):
+        raise UnusableInput(
+            f"{path} is encrypted (OpenPGP): decrypt it first with the recipient's key, "
+            f"e.g. gpg --output package.zip --decrypt {path.name}, then verify the ZIP"
+        )
+    raise UnusableInput(f"{path} is not a ZIP file or a bag directory")
+
+
+def _bag_check(directory: Path) -> str:
+    try:
+        bagit.Bag(str(directory)).validate(processes=1)
+    except bagit.BagValidationError as exc:
+        details = "; ".join(str(detail) for detail in exc.details[:3])
+        raise ProductionError(f"{exc.message}{': ' + details if details else ''}") from exc
+    except (bagit.BagError, OSError) as exc:
+        raise ProductionError(str(exc)) from exc
+    return "complete; every file matches manifest-sha256.txt and tagmanifest-sha256.txt"
+
+
+def _tag_files_check(directory: Path) -> str:
+    listed = set(read_manifest(directory, bag.TAGMANIFEST))
+    expected = set(bag.TAG_FILES)
+    if listed != expected:
+        raise ProductionError(f"the tag manifest must list exactly {', '.join(sorted(expected))}")
+    allowed = expected | {bag.TAGMANIFEST, bag.SIGNATURE, "data"}
+    extra = sorted(child.name for child in directory.iterdir() if child.name not in allowed)
+    if extra:
+        raise ProductionError(f"files outside the signed manifests: {', '.join(extra)}")
+    return "the signed tag manifest covers every tag file"
+
+
+def _run(report: VerifyReport, name: str, check: Callable[[], str]) -> None:
+    try:
+        report.checks.append(Check(name, True, check()))
+    except ProductionError as exc:
+        report.checks.append(Check(name, False, str(exc)))
+    except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
+        report.checks.append(Check(name, False, f"{exc.__class__.__name__}: {exc}"))
+
+
+def _verify_bag(directory: Path, report: VerifyReport, *, key: str | None, fingerprints: Sequence[str]) -> None:
+    report.bag_name = directory.name
+    _run(report, "bag", lambda: _bag_check(directory))
+    _run(report, "tag files", lambda: _tag_files_check(directory))
+
+    def signature() -> str:
+        found = check_signature(directory, key=key, fingerprints=fingerprints)
+        report.fingerprint = found
+        expected = read_bag_info(directory).get("Signing-Key-Fingerprint", "")
+        if expected.upper() != found.upper():
+            raise ProductionError(f"signed by {found}, but bag-info.txt names {expected or 'no key'}")
+        return f"good signature over {bag.TAGMANIFEST} by key {found}"
+
+    _run(report, "signature", signature)
+    _run(report, "Bates numbers", lambda: check_bates(directory))
+    _run(report, "load files", lambda: check_load_files(directory))
+
+
+def verify_package(path: str | Path, *, key: str | None = None, fingerprints: Sequence[str] = ()) -> VerifyReport:
+    """Check a production (an extracted bag directory or the ZIP). ``key``: an ASCII-armoured public
+    key to check the signature with instead of the packaged one; ``fingerprints``: the signature
+    must be by one of these keys. Raises UnusableInput when there is nothing to check."""
+    source = Path(path)
+    report = VerifyReport(path=str(source))
+    if _kind(source) == "dir":
+        _verify_bag(_bag_dir(source), report, key=key, fingerprints=fingerprints)
+        return report
+    with tempfile.TemporaryDirectory(prefix="custody-verify-", dir=scratch_base()) as tmp:
+        _verify_bag(_extract(source, Path(tmp)), report, key=key, fingerprints=fingerprints)
+    return report
