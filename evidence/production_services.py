@@ -450,3 +450,40 @@ def do_revoke(
         production.save(update_fields=["state"])
         _record(Action.PRODUCTION_REVOKED, production, user, acting_as, request)
     return production
+
+
+def do_record_download(
+    *,
+    production: Production,
+    user: Any,
+    channel: str,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """The package is leaving the vault (web download or command line): recorded before the first byte."""
+    with transaction.atomic():
+        _record(
+            Action.PRODUCTION_DOWNLOADED,
+            production,
+            user,
+            acting_as,
+            request,
+            channel=channel,
+            package_sha256=production.package_sha256,
+            package_size=production.package_size,
+        )
+
+
+def do_record_download_stopped(
+    *, production: Production, user: Any, reason: str, request: HttpRequest | None = None
+) -> None:
+    with transaction.atomic():
+        _record(
+            Action.PRODUCTION_DOWNLOAD_STOPPED,
+            production,
+            user,
+            None,
+            request,
+            outcome=Outcome.DENIED,
+            reason=reason,
+        )
