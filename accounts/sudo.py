@@ -4,6 +4,11 @@ Web views: decorate with ``@require_sudo``. Without a recent proof (password or 
 second-factor code, within ``settings.SUDO_MODE_TIMEOUT``) the person is sent to
 the confirmation page and comes back to the page they were on.
 
+A POST interrupted this way is never replayed. Its fields (less the CSRF token, passwords and
+whatever the view marks with ``sensitive_post_parameters``) are kept in the session for a short
+while; back on the page of the form, ``accounts/sudo-resume.js`` puts them back in the form that
+posts to the same address, and the person checks them and sends it again.
+
 API views: add ``SudoPermission`` to ``permission_classes``. A session that
 confirmed recently passes; a token client sends a current TOTP code in the
 ``X-Custody-OTP`` header with the request.
@@ -34,6 +39,11 @@ from audit.actions import Action
 from audit.services import Target, record
 
 SUDO_UNTIL: Final = "_custody_sudo_until"
+RESUME_KEY: Final = "_custody_sudo_resume"
+RESUME_SECONDS: Final = 15 * 60
+# A form worth restoring is small; anything bigger is not copied into the session.
+RESUME_MAX_CHARS: Final = 16_000
+NOT_KEPT: Final = ("csrfmiddlewaretoken",)
 OTP_HEADER: Final = "HTTP_X_CUSTODY_OTP"
 
 V = TypeVar("V", bound=Callable[..., HttpResponseBase])
@@ -91,22 +101,79 @@ def safe_next(request: HttpRequest, candidate: str | None, default: str) -> str:
     return default
 
 
+def _form_page(request: HttpRequest) -> str:
+    """The page a POST came from (its form), or the dashboard when the browser did not say."""
+    referer = safe_next(request, request.headers.get("Referer"), reverse(settings.LOGIN_REDIRECT_URL))
+    parts = urlsplit(referer)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def sudo_url(request: HttpRequest) -> str:
     """Where to confirm; after it, the person returns to this page (or, after a POST, the page with the form)."""
-    back = request.get_full_path()
-    if request.method != "GET":
-        referer = safe_next(request, request.headers.get("Referer"), reverse(settings.LOGIN_REDIRECT_URL))
-        parts = urlsplit(referer)
-        back = parts.path + (f"?{parts.query}" if parts.query else "")
+    back = request.get_full_path() if request.method == "GET" else _form_page(request)
     return f"{reverse('accounts:sudo')}?{urlencode({'next': back})}"
+
+
+def _keepable_fields(request: HttpRequest) -> dict[str, list[str]]:
+    """The POSTed fields that may rest in the session: none the view marked sensitive, no password."""
+    sensitive = getattr(request, "sensitive_post_parameters", ())
+    if sensitive == "__ALL__":
+        return {}
+    fields = {
+        name: request.POST.getlist(name)
+        for name in request.POST
+        if name not in NOT_KEPT and name not in sensitive and "password" not in name.lower()
+    }
+    if sum(len(name) + sum(len(value) for value in values) for name, values in fields.items()) > RESUME_MAX_CHARS:
+        return {}
+    return fields
+
+
+def _keep_form(request: HttpRequest) -> bool:
+    """Remember the interrupted form for the way back; True when some of its fields were kept."""
+    fields = _keepable_fields(request)
+    request.session[RESUME_KEY] = {
+        "page": urlsplit(_form_page(request)).path,
+        "action": request.path,
+        "fields": fields,
+        "until": time.time() + RESUME_SECONDS,
+    }
+    return bool(fields)
+
+
+def pending_form(request: HttpRequest) -> dict[str, Any] | None:
+    """The kept form to restore on this page (read only: a GET changes nothing), or None."""
+    session = getattr(request, "session", None)
+    kept = session.get(RESUME_KEY) if session is not None else None
+    if not isinstance(kept, dict) or request.method != "GET" or kept.get("page") != request.path:
+        return None
+    if not kept.get("fields") or float(kept.get("until", 0)) < time.time():
+        return None
+    return {"action": kept["action"], "fields": kept["fields"]}
+
+
+def has_pending_form(request: HttpRequest, next_url: str) -> bool:
+    kept = request.session.get(RESUME_KEY)
+    return isinstance(kept, dict) and bool(kept.get("fields")) and kept.get("page") == urlsplit(next_url).path
 
 
 def sudo_redirect(request: HttpRequest) -> HttpResponseBase | None:
     """None in sudo mode; otherwise the redirect to the confirmation page (call after the access check)."""
     if sudo_active(request):
+        if request.method == "POST" and request.session.get(RESUME_KEY, {}).get("action") == request.path:
+            request.session.pop(RESUME_KEY)  # sent again: the kept copy has served
         return None
     if request.method != "GET":
-        messages.info(request, _("Nothing was changed. Confirm your identity, then repeat the action."))
+        if _keep_form(request):
+            messages.info(
+                request,
+                _(
+                    "Nothing was changed yet. Confirm your identity: you will return to the form with your "
+                    "entries, to check them and send it again."
+                ),
+            )
+        else:
+            messages.info(request, _("Nothing was changed. Confirm your identity, then repeat the action."))
     return redirect(sudo_url(request))
 
 

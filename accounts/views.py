@@ -25,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services
 from accounts.forms import CodeForm, EnrolForm, LoginForm, SudoForm
 from accounts.models import User
-from accounts.sudo import check_identity, grant_sudo, safe_next, sudo_active, sudo_url
+from accounts.sudo import check_identity, grant_sudo, has_pending_form, safe_next, sudo_active, sudo_url
 
 NEXT_KEY: Final = "_custody_next"
 PENDING_KEY: Final = "_custody_pending_totp"
@@ -181,6 +181,10 @@ def sudo_view(request: HttpRequest) -> HttpResponse:
         )
         if method:
             grant_sudo(request, method=method)
+            if next_url and has_pending_form(request, next_url):
+                messages.info(
+                    request, _("Identity confirmed. Your entries are back in the form: check them, then send it.")
+                )
             return redirect(next_url or "accounts:settings")
         if getattr(request, "axes_locked_out", False):
             # Too many wrong passwords: the session ends, and the account stays locked for the cool-off.
