@@ -8,7 +8,7 @@ from typing import Any
 
 from audit.models import AuditEvent
 from evidence.production_models import BatesCounter, ProducedForm, ProductionState
-from tests.evidence.production.workflow_helpers import ProdWorld, build, package_zip, pw  # noqa: F401
+from tests.evidence.production.workflow_helpers import ProdWorld, build, package_zip, pw_fixture  # noqa: F401
 
 
 def test_owner_lawyer_builds_a_package_of_originals(pw: ProdWorld) -> None:
@@ -29,7 +29,8 @@ def test_owner_lawyer_builds_a_package_of_originals(pw: ProdWorld) -> None:
     assert f"{production.package_name}/bagit.txt" in names
     assert any(n.endswith("loadfile.csv") for n in names)
     included = AuditEvent.objects.filter(action="production.item_included")
-    assert {t for e in included for t in e.targets} >= {f"evidence.item:{pw.statement.pk}", f"evidence.item:{pw.photo_log.pk}"}
+    targets = {t for e in included for t in e.targets}
+    assert targets >= {f"evidence.item:{pw.statement.pk}", f"evidence.item:{pw.photo_log.pk}"}
     assert AuditEvent.objects.filter(action="production.build_finished").count() == 1
 
 
@@ -78,7 +79,8 @@ def test_withheld_by_hand_goes_to_the_log_with_the_lawyers_reason(pw: ProdWorld)
     from evidence.production_services import do_withhold_by_hand
 
     production = pw.production()
-    do_withhold_by_hand(production=production, item_id=pw.photo_log.pk, reason="attorney work product", user=pw.world.member)
+    reason = "attorney work product"
+    do_withhold_by_hand(production=production, item_id=pw.photo_log.pk, reason=reason, user=pw.world.member)
     production = build(production, pw.world.member)
     row = production.rows.get(item=pw.photo_log)
     assert (row.form, row.reason_code) == (ProducedForm.WITHHELD, "privilege")

@@ -88,8 +88,8 @@ def package_zip(production: Production) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(b"".join(package_chunks(production))))
 
 
-@pytest.fixture
-def pw(world: World, case: Case, upload: Any) -> ProdWorld:
+@pytest.fixture(name="pw")
+def pw_fixture(world: World, case: Case, upload: Any) -> ProdWorld:
     Case.objects.filter(pk=case.pk).update(mission="MINUSCA")
     case.refresh_from_db()
     survivor = Survivor.objects.create(case=case, code="S-CAF-0101", age_band="25-39", created_by=world.member)
