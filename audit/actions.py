@@ -34,6 +34,8 @@ class Action(models.TextChoices):
     MEMBERSHIP_REMOVED = "team.membership_removed", _("Membership removed")
     ORGANISATION_CREATED = "team.organisation_created", _("Organisation created")
     TEAM_CREATED = "team.created", _("Team created")
+    ACCOUNTS_LISTED = "account.listed", _("Account list viewed")
+    TEAM_VIEWED = "team.viewed", _("Team and its members viewed")
     # Access decisions on objects that exist or not (recorded the same way)
     ACCESS_DENIED = "access.denied", _("Access denied")
     # Audit log itself
@@ -47,6 +49,7 @@ class Action(models.TextChoices):
     CASE_CREATED = "case.created", _("Case created")
     CASE_UPDATED = "case.updated", _("Case updated")
     CASE_VIEWED = "case.viewed", _("Case viewed")
+    CASES_LISTED = "case.listed", _("Case list viewed")
     SURVIVOR_CREATED = "survivor.created", _("Survivor registered")
     SURVIVOR_VIEWED = "survivor.viewed", _("Survivor file viewed")
     SURVIVOR_UPDATED = "survivor.updated", _("Survivor file updated")
