@@ -91,6 +91,7 @@ class PageContent:
 
     glyphs: list[Glyph] = field(default_factory=list)
     image_area: float = 0.0
+    images: list[Box] = field(default_factory=list)  # user-space bounding box of each image shown
     unmappable: bool = False
     type3: bool = False
 
@@ -135,7 +136,7 @@ class Interpreter:
         tm = tlm = IDENTITY
         for idx, instruction in enumerate(self.registry.streams[stream].instructions):
             if isinstance(instruction, pikepdf.ContentStreamInlineImage):
-                out.image_area += _area(state.ctm)
+                _image(state.ctm, out)
                 continue
             op = str(instruction.operator)
             args = instruction.operands
@@ -273,7 +274,7 @@ class Interpreter:
             return
         subtype = str(xobject.get("/Subtype", ""))
         if subtype == "/Image":
-            out.image_area += _area(state.ctm)
+            _image(state.ctm, out)
         elif subtype == "/Form" and depth < MAX_FORM_DEPTH:
             matrix = _matrix(xobject.get("/Matrix", list(IDENTITY)))
             inner = xobject.get("/Resources", resources)
@@ -285,6 +286,14 @@ class Interpreter:
 
 def _area(ctm: Matrix) -> float:
     return abs(ctm[0] * ctm[3] - ctm[1] * ctm[2])
+
+
+def _image(ctm: Matrix, out: PageContent) -> None:
+    """An image fills the unit square of its matrix."""
+    out.image_area += _area(ctm)
+    corners = [apply(ctm, x, y) for x in (0.0, 1.0) for y in (0.0, 1.0)]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    out.images.append((min(xs), min(ys), max(xs), max(ys)))
 
 
 def page_text(glyphs: list[Glyph]) -> tuple[str, list[int]]:

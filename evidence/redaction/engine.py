@@ -11,8 +11,9 @@ from pathlib import Path
 import pikepdf
 from django.utils.translation import gettext as _
 
-from . import eml, images
+from . import eml, images, ocr
 from .detection import Policy, Term
+from .geometry import Area
 from .pdf import redact_pdf
 from .result import Leak, LeakDetected, Outcome, RedactionError, UnsupportedFormat
 from .scratch import scratch
@@ -42,12 +43,20 @@ def detect_format(data: bytes, name: str) -> str:
     )
 
 
-def redact_bytes(data: bytes, name: str, terms: Sequence[Term], policy: Policy | None = None) -> Outcome:
-    """Redact and verify. Raises a RedactionError (nothing released) on any failure."""
+def redact_bytes(
+    data: bytes, name: str, terms: Sequence[Term], policy: Policy | None = None, areas: Sequence[Area] = ()
+) -> Outcome:
+    """Redact and verify. Raises a RedactionError (nothing released) on any failure.
+
+    ``areas`` are rectangles drawn by hand on PDF pages: everything under them is removed.
+    """
     policy = policy or Policy()
     kind = detect_format(data, name)
-    outcome = _redact(kind, data, terms, policy)
-    leaks = verify(kind, outcome.data, terms, policy)
+    if areas and kind != "pdf":
+        raise RedactionError(_("Areas can be drawn on PDF pages only."))
+    with ocr.reuse():
+        outcome = redact_pdf(data, terms, policy, areas) if kind == "pdf" else _redact(kind, data, terms, policy)
+        leaks = verify(kind, outcome.data, terms, policy)
     if kind == "pdf":
         leaks += _page_count(data, outcome.data)
     if leaks:
@@ -73,8 +82,6 @@ def verify(kind: str, data: bytes, terms: Sequence[Term], policy: Policy) -> lis
     if kind == "pdf":
         return verify_pdf(data, checker)
     if kind == "image":
-        from . import ocr
-
         leaks = images.image_metadata_leaks(data)
         with scratch() as tmp:
             path = Path(tmp) / "check.png"

@@ -7,18 +7,25 @@ language data installed with the system packages.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
+import functools
+import hashlib
 import io
+import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
+from pdfminer.fontmetrics import FONT_METRICS
 from PIL import Image, ImageDraw
 
 from .detection import Match, Policy, Term, detect
-from .scratch import scratch
 
 OCR_TIMEOUT = 300
 PADDING = 3
@@ -46,6 +53,7 @@ def available() -> bool:
     return shutil.which("tesseract") is not None
 
 
+@functools.cache
 def languages() -> str:
     try:
         listed = subprocess.run(  # noqa: S603
@@ -61,13 +69,48 @@ def languages() -> str:
     return "+".join(wanted) or "eng"
 
 
+# Words already read from identical pixels during one redaction (see ``reuse``): the same page is
+# rendered by the proposal search, the check for words in pictures and the rasterisation.
+_READ: contextvars.ContextVar[dict[str, list[Word]] | None] = contextvars.ContextVar("ocr_read", default=None)
+
+
+@contextlib.contextmanager
+def reuse() -> Iterator[None]:
+    """Within this block, OCR of byte-identical images runs once; the words are forgotten at the end."""
+    if _READ.get() is not None:
+        yield
+        return
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def _environment() -> dict[str, str]:
+    # One thread per tesseract: on a shared 2-core worker its OpenMP threads mostly wait on each other.
+    return {**os.environ, "OMP_THREAD_LIMIT": os.environ.get("CUSTODY_OCR_THREADS", "1")}
+
+
 def words(image_path: Path) -> list[Word]:
+    cache = _READ.get()
+    key = hashlib.sha256(image_path.read_bytes()).hexdigest() if cache is not None else ""
+    if cache is not None and key in cache:
+        return list(cache[key])
+    found = _read_words(image_path)
+    if cache is not None:
+        cache[key] = list(found)
+    return found
+
+
+def _read_words(image_path: Path) -> list[Word]:
     result = subprocess.run(  # noqa: S603
         [tool("tesseract"), str(image_path), "stdout", "-l", languages(), "tsv"],
         capture_output=True,
         text=True,
         timeout=OCR_TIMEOUT,
         check=True,
+        env=_environment(),
     )
     found: list[Word] = []
     for row in csv.DictReader(io.StringIO(result.stdout), delimiter="\t", quoting=csv.QUOTE_NONE):
@@ -144,14 +187,73 @@ def render_pdf_page(pdf_path: Path, page_number: int, dpi: int, out_dir: Path) -
     return prefix.with_suffix(".png")
 
 
-def searchable_pdf(image_path: Path, dpi: int) -> bytes:
-    """A one-page PDF of the image with an invisible OCR text layer (tesseract's PDF renderer)."""
-    with scratch() as tmp:
-        base = Path(tmp) / "page"
-        subprocess.run(  # noqa: S603
-            [tool("tesseract"), str(image_path), str(base), "-l", languages(), "--dpi", str(dpi), "pdf"],
-            capture_output=True,
-            timeout=OCR_TIMEOUT,
-            check=True,
-        )
-        return base.with_suffix(".pdf").read_bytes()
+_LAYER_FONT = "Helvetica"
+
+
+def _intersects(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return min(a[2], b[2]) + PADDING > max(a[0], b[0]) and min(a[3], b[3]) + PADDING > max(a[1], b[1])
+
+
+def kept_words(found: Sequence[Word], burned: Sequence[tuple[int, int, int, int]]) -> list[Word]:
+    """The words that no burned box touches: only these go into the restored text layer."""
+    return [w for w in found if not any(_intersects(word_box(w), box) for box in burned)]
+
+
+def _layer_text(word: Word, dpi: int, page_height: float) -> bytes:
+    """One invisible word: Helvetica sized to the word's box and stretched to its width."""
+    scale = 72.0 / dpi
+    text = word.text.encode("cp1252", "replace").decode("cp1252")
+    widths = FONT_METRICS[_LAYER_FONT][1]
+    natural = sum(widths.get(ch, 556) for ch in text) / 1000.0
+    size = max(word.height * scale, 1.0)
+    stretch = 100.0 * word.width * scale / (natural * size) if natural else 100.0
+    baseline = page_height - (word.top + word.height) * scale
+    encoded = text.encode("cp1252").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    head = b"BT 3 Tr /F1 %.2f Tf %.2f Tz 1 0 0 1 %.2f %.2f Tm (" % (size, stretch, word.left * scale, baseline)
+    return head + encoded + b") Tj ET\n"
+
+
+def searchable_page(image: Image.Image, found: Sequence[Word], dpi: int) -> bytes:
+    """A one-page PDF of ``image`` with an invisible text layer made of ``found`` (already filtered).
+
+    Built from the words read before burning rather than by reading the burned image again: the
+    words under the boxes are left out, and no second OCR pass is needed.
+    """
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    page_w, page_h = width * 72.0 / dpi, height * 72.0 / dpi
+    pdf = pikepdf.new()
+    pixels = pikepdf.Stream(
+        pdf,
+        zlib.compress(rgb.tobytes(), 6),
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.XObject,
+            Subtype=pikepdf.Name.Image,
+            Width=width,
+            Height=height,
+            ColorSpace=pikepdf.Name.DeviceRGB,
+            BitsPerComponent=8,
+            Filter=pikepdf.Name.FlateDecode,
+        ),
+    )
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font,
+        Subtype=pikepdf.Name.Type1,
+        BaseFont=pikepdf.Name("/" + _LAYER_FONT),
+        Encoding=pikepdf.Name.WinAnsiEncoding,
+    )
+    content = [b"q %.4f 0 0 %.4f 0 0 cm /Im0 Do Q\n" % (page_w, page_h)]
+    content += [_layer_text(word, dpi, page_h) for word in found]
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, page_w, page_h],
+        Resources=pikepdf.Dictionary(
+            XObject=pikepdf.Dictionary(Im0=pdf.make_indirect(pixels)),
+            Font=pikepdf.Dictionary(F1=pdf.make_indirect(font)),
+        ),
+        Contents=pdf.make_stream(b"".join(content)),
+    )
+    pdf.pages.append(pikepdf.Page(page))
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=True)
+    return out.getvalue()

@@ -24,6 +24,7 @@ from . import ocr
 from .cleaning import clean_document, prepare_annotations, prune_fonts
 from .content import Box, Glyph, Interpreter, PageContent, Registry, page_text
 from .detection import Match, Policy, Term, applied_spans, detect
+from .geometry import Area, PageFrame, overlaps
 from .result import ManualReviewRequired, Outcome, RedactionError, Report
 from .rewrite import box_operators, rewrite_stream
 from .scratch import scratch
@@ -34,6 +35,7 @@ MIN_IMAGE_AREA = 400.0  # square points (~1.4 cm²): smaller images cannot hold 
 
 @dataclass
 class _PagePlan:
+    frame: PageFrame = field(default_factory=lambda: PageFrame(0.0, 0.0, 612.0, 792.0))
     removals: list[Glyph] = field(default_factory=list)
     boxes: list[Box] = field(default_factory=list)
     rasterise: bool = False
@@ -41,7 +43,8 @@ class _PagePlan:
     images: bool = False
 
 
-def redact_pdf(data: bytes, terms: Sequence[Term], policy: Policy) -> Outcome:
+def redact_pdf(data: bytes, terms: Sequence[Term], policy: Policy, areas: Sequence[Area] = ()) -> Outcome:
+    """Remove ``terms`` (and every glyph under the hand-drawn ``areas``) from the PDF ``data``."""
     try:
         pdf = pikepdf.open(io.BytesIO(data))
     except pikepdf.PasswordError as exc:
@@ -50,10 +53,14 @@ def redact_pdf(data: bytes, terms: Sequence[Term], policy: Policy) -> Outcome:
         raise RedactionError(_("The PDF cannot be read.")) from exc
     with pdf:
         report = Report(format="pdf", pages=len(pdf.pages))
+        _check_areas(areas, len(pdf.pages))
         prepare_annotations(pdf)
         registry = Registry(pdf)
         interpreter = Interpreter(registry)
-        plans = [_plan_page(interpreter.page(page), terms, policy, report, n) for n, page in enumerate(pdf.pages, 1)]
+        plans = [
+            _plan_page(interpreter.page(page), terms, policy, report, n, PageFrame.of(page), areas)
+            for n, page in enumerate(pdf.pages, 1)
+        ]
         _apply_removals(registry, plans)
         for page, plan in zip(pdf.pages, plans, strict=True):
             if plan.boxes and not plan.rasterise:
@@ -66,7 +73,7 @@ def redact_pdf(data: bytes, terms: Sequence[Term], policy: Policy) -> Outcome:
         if text_in_images:
             interim = io.BytesIO()
             pdf.save(interim)
-            kept_boxes = [_PagePlan() for _plan in plans]
+            kept_boxes = [_PagePlan(frame=plan.frame) for plan in plans]
             _rasterise(pdf, interim.getvalue(), text_in_images, kept_boxes, terms, policy, report)
         prune_fonts(pdf)
         clean_document(pdf, terms, policy)
@@ -77,27 +84,58 @@ def redact_pdf(data: bytes, terms: Sequence[Term], policy: Policy) -> Outcome:
     return Outcome(out.getvalue(), report)
 
 
-def _plan_page(content: PageContent, terms: Sequence[Term], policy: Policy, report: Report, number: int) -> _PagePlan:
-    plan = _PagePlan()
+def _check_areas(areas: Sequence[Area], pages: int) -> None:
+    for area in areas:
+        if not area.valid() or area.page > pages:
+            raise RedactionError(
+                _("An area drawn by hand is not on a page of this document (page %(page)s).") % {"page": area.page}
+            )
+
+
+def _plan_page(
+    content: PageContent,
+    terms: Sequence[Term],
+    policy: Policy,
+    report: Report,
+    number: int,
+    frame: PageFrame,
+    areas: Sequence[Area],
+) -> _PagePlan:
+    plan = _PagePlan(frame=frame)
+    drawn = _plan_areas(content, plan, [a for a in areas if a.page == number])
+    if drawn:
+        report.add("manual_area", number, True, count=len(drawn))
     text, owners = page_text(content.glyphs)
     matches = detect(text, terms, policy)
     for start, end in applied_spans(matches):
         glyphs = sorted({owners[i] for i in range(start, end) if owners[i] >= 0})
         for index in glyphs:
             plan.removals.append(content.glyphs[index])
-        plan.boxes.extend(_line_boxes([content.glyphs[i] for i in glyphs]))
+        plan.boxes.extend(line_boxes([content.glyphs[i] for i in glyphs]))
     visible = [g for g in content.glyphs if not g.invisible and (g.text or "").strip()]
     plan.scan = not visible and content.image_area > 0
     plan.images = content.image_area >= MIN_IMAGE_AREA
     hidden_match = any(g.invisible for g in plan.removals) and content.image_area > 0
-    plan.rasterise = content.unmappable or content.type3 or plan.scan or hidden_match
+    # Pixels under a drawn area can only be removed by burning them: the page is rasterised.
+    area_on_image = any(overlaps(box, image) for box in drawn for image in content.images)
+    plan.rasterise = content.unmappable or content.type3 or plan.scan or hidden_match or area_on_image
     if not plan.rasterise:
         for match in matches:
             report.add(match.category, number, match.applied)
     return plan
 
 
-def _line_boxes(glyphs: list[Glyph]) -> list[Box]:
+def _plan_areas(content: PageContent, plan: _PagePlan, areas: Sequence[Area]) -> list[Box]:
+    """Every glyph touching a drawn area is removed, and the area itself is boxed."""
+    drawn = [plan.frame.to_user(area) for area in areas]
+    for glyph in content.glyphs:
+        if any(overlaps(glyph.box, box) for box in drawn):
+            plan.removals.append(glyph)
+    plan.boxes.extend(drawn)
+    return drawn
+
+
+def line_boxes(glyphs: list[Glyph]) -> list[Box]:
     boxes: list[Box] = []
     for glyph in glyphs:
         x0, y0, x1, y1 = glyph.box
@@ -168,20 +206,8 @@ def _rasterise(
         for number in pages:
             replacement = _raster_page(source, number, plans[number - 1], terms, policy, report, workdir)
             with pikepdf.open(io.BytesIO(replacement)) as single:
-                _reencode_flate(single)
                 pdf.pages[number - 1] = single.pages[0]
             report.rasterised_pages.append(number)
-
-
-def _reencode_flate(pdf: pikepdf.Pdf) -> None:
-    """Rewrite Flate streams from their decoded data (tesseract's can carry trailing bytes qpdf warns about)."""
-    for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Stream) and str(obj.get("/Filter", "")) == "/FlateDecode":
-            data = obj.read_bytes()
-            obj.write(data)
-            for key in ("/DecodeParms",):
-                if key in obj:
-                    del obj[key]
 
 
 def _raster_page(
@@ -198,12 +224,10 @@ def _raster_page(
     matches, covered = ocr.match_words(words, terms, policy)
     boxes = [ocr.word_box(words[i]) for match, idx in zip(matches, covered, strict=True) if match.applied for i in idx]
     _count_ocr(matches, report, number)
+    boxes.extend(_boxes_in_pixels(plan.boxes, plan.frame))
     with Image.open(image_path) as image:
-        boxes.extend(_glyph_boxes_in_pixels(plan.boxes, image.height))
         burned = ocr.burn(image, boxes)
-    burned_path = workdir / f"burned-{number}.png"
-    burned.save(burned_path, dpi=(RASTER_DPI, RASTER_DPI))
-    return ocr.searchable_pdf(burned_path, RASTER_DPI)
+    return ocr.searchable_page(burned, ocr.kept_words(words, boxes), RASTER_DPI)
 
 
 def _count_ocr(matches: Sequence[Match], report: Report, number: int) -> None:
@@ -211,10 +235,8 @@ def _count_ocr(matches: Sequence[Match], report: Report, number: int) -> None:
         report.add(match.category, number, match.applied)
 
 
-def _glyph_boxes_in_pixels(boxes: Sequence[Box], height: int) -> list[tuple[int, int, int, int]]:
-    """Boxes found on mappable text of a page that is rasterised anyway (unrotated pages)."""
+def _boxes_in_pixels(boxes: Sequence[Box], frame: PageFrame) -> list[tuple[int, int, int, int]]:
+    """User-space boxes (matched glyphs, drawn areas) on a page rendered at RASTER_DPI."""
     scale = RASTER_DPI / 72.0
-    return [
-        (int(x0 * scale), int(height - y1 * scale), int(x1 * scale) + 1, int(height - y0 * scale) + 1)
-        for x0, y0, x1, y1 in boxes
-    ]
+    shown = [frame.to_display(box) for box in boxes]
+    return [(int(x0 * scale), int(y0 * scale), int(x1 * scale) + 1, int(y1 * scale) + 1) for x0, y0, x1, y1 in shown]
