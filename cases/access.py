@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest
 
-from audit.services import Target
+from audit.actions import Action
+from audit.services import Target, record
+from cases import selectors
 from cases.consent import evaluate, survivor_target
 from cases.models import Case, ConsentAction, MhpssNote, Survivor
 from teams.access import not_found, require
@@ -61,3 +64,21 @@ def get_note_for(request: HttpRequest, note_id: int, perm: Perm = Perm.MHPSS_NOT
         case_id=note.survivor.case_id,
     )
     return note, decision
+
+
+def listed_cases(request: HttpRequest, *, limit: int | None = None) -> list[Case]:
+    """The cases the caller may see (dashboard, case list, API), read and recorded in one transaction.
+
+    The event names every case shown, so the log answers "who saw that this case exists".
+    """
+    with transaction.atomic():
+        found = selectors.cases_for(request)
+        cases = list(found[:limit] if limit is not None else found)
+        record(
+            action=Action.CASES_LISTED,
+            user=request.user,
+            request=request,
+            targets=[case_target(case.pk) for case in cases],
+            details={"count": len(cases)},
+        )
+    return cases

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from audit.actions import Action
 from audit.services import Target, record
 from cases import mhpss, selectors, services
-from cases.access import case_target, get_case_for, get_survivor_for, survivor_ref
+from cases.access import case_target, get_case_for, get_survivor_for, listed_cases, survivor_ref
 from cases.consent import survivor_target
 from cases.consent_services import do_record_consent, do_withdraw_consent
 from cases.models import (
@@ -65,7 +65,7 @@ class CaseSerializer(serializers.Serializer[Any]):
 class CaseListView(APIView):
     @extend_schema(responses=CaseSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(CaseSerializer(selectors.cases_for(request._request), many=True).data)
+        return Response(CaseSerializer(listed_cases(request._request), many=True).data)
 
     @extend_schema(request=CaseSerializer, responses={201: CaseSerializer})
     def post(self, request: Request) -> Response:

@@ -19,7 +19,7 @@ from accounts.sudo import sudo_redirect
 from audit.actions import Action
 from audit.services import record
 from cases import mhpss, selectors, services
-from cases.access import case_target, get_case_for, get_note_for, get_survivor_for, survivor_ref
+from cases.access import case_target, get_case_for, get_note_for, get_survivor_for, listed_cases, survivor_ref
 from cases.approvals import do_request_approval
 from cases.consent import ConsentRefused, survivor_target
 from cases.consent_services import do_record_consent, do_withdraw_consent
@@ -71,7 +71,7 @@ def _apply_errors(form: Any, error: ValidationError) -> None:
 @login_required
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = selectors.cases_for(request)
+    cases = listed_cases(request)
     return render(request, "cases/case_list.html", {"cases": [(c, selectors.current_status(c)) for c in cases]})
 
 

@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.sudo import sudo_redirect
-from audit.services import Target
+from audit.actions import Action
+from audit.services import Target, record
 from teams import services
-from teams.access import not_found, request_actor
+from teams.access import acting_as, not_found, request_actor
 from teams.forms import AddMemberForm, RoleForm
 from teams.models import Membership, Team
 from teams.policy import Decision, Perm, TeamRef, decide
@@ -26,11 +28,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
-    team, _decision = get_team_for(request, team_id)
+    team, decision = get_team_for(request, team_id)
     can_manage = bool(decide(request_actor(request), Perm.TEAM_MANAGE_MEMBERS, TeamRef(team.pk, team.organisation_id)))
+    with transaction.atomic():
+        members = list(team_members(team))
+        record(
+            action=Action.TEAM_VIEWED,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            targets=[Target("team", team.pk)],
+            details={"members": len(members)},
+        )
     context = {
         "team": team,
-        "members": team_members(team),
+        "members": members,
         "can_manage": can_manage,
         "add_form": AddMemberForm() if can_manage else None,
         "role_choices": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,13 +16,14 @@ from accounts.forms import CreateUserForm
 from accounts.models import User
 from accounts.selectors import accounts_overview
 from accounts.sudo import sudo_redirect
-from audit.services import Target
-from teams.access import not_found, require
-from teams.policy import Perm
+from audit.actions import Action
+from audit.services import Target, record
+from teams.access import acting_as, not_found, require
+from teams.policy import Decision, Perm
 
 
-def _require_manager(request: HttpRequest, target: Target) -> None:
-    require(request, Perm.ACCOUNTS_MANAGE, None, targets=[target])
+def _require_manager(request: HttpRequest, target: Target) -> Decision:
+    return require(request, Perm.ACCOUNTS_MANAGE, None, targets=[target])
 
 
 def _account(request: HttpRequest, user_id: int) -> User:
@@ -37,8 +39,18 @@ def _account(request: HttpRequest, user_id: int) -> User:
 @login_required
 @require_GET
 def user_list_view(request: HttpRequest) -> HttpResponse:
-    _require_manager(request, Target("accounts", "all"))
-    return render(request, "accounts/admin_users.html", {"accounts": accounts_overview()})
+    decision = _require_manager(request, Target("accounts", "all"))
+    with transaction.atomic():
+        accounts = list(accounts_overview())
+        record(
+            action=Action.ACCOUNTS_LISTED,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            targets=[Target("accounts", "all")],
+            details={"count": len(accounts)},
+        )
+    return render(request, "accounts/admin_users.html", {"accounts": accounts})
 
 
 @login_required

@@ -80,7 +80,7 @@ def test_password_then_totp_signs_in_with_new_session_keys(
     assert response.status_code == 302 and response["Location"] == reverse("teams:dashboard")
     assert session_key(client) != after_password
     assert client.get(reverse("teams:dashboard")).status_code == 200
-    assert actions() == [Action.LOGIN, Action.OTP_VERIFIED]
+    assert actions() == [Action.LOGIN, Action.OTP_VERIFIED, Action.CASES_LISTED]  # the dashboard lists cases
     assert list(UserSession.objects.values_list("session_key", flat=True)) == [session_key(client)]
 
 
