@@ -28,11 +28,21 @@ from evidence import services
 from evidence.access import item_target
 from evidence.intake import SealedWriter
 from evidence.models import DerivativeKind, EvidenceItem
+from evidence.redaction import ocr
 from evidence.redaction.detection import Policy, Term
 from evidence.redaction.engine import redact_bytes
-from evidence.redaction.proposals import Found, find
+from evidence.redaction.geometry import Area
+from evidence.redaction.preview import Drawn, render_page
+from evidence.redaction.proposals import Findings, Found, find
 from evidence.redaction.result import LeakDetected, RedactionError
-from evidence.redaction_models import JobState, MarkKind, RedactionJob, RedactionLogEntry, RedactionMark
+from evidence.redaction_models import (
+    MANUAL_KINDS,
+    JobState,
+    MarkKind,
+    RedactionJob,
+    RedactionLogEntry,
+    RedactionMark,
+)
 from evidence.retrieval import IntegrityFailure, iter_content
 from evidence.selectors import original_name
 
@@ -90,17 +100,41 @@ def _proposals(found: Iterable[Found]) -> list[tuple[int | None, str, int, Found
     return ranked
 
 
-def _marks(job: RedactionJob, found: Sequence[Found]) -> list[RedactionMark]:
-    applied: Counter[tuple[int | None, str, str]] = Counter(
-        (f.page, _kind(f), f.match.category) for f in found if f.match.applied
-    )
-    marks = [
-        RedactionMark(job=job, page=page, kind=kind, category=category, count=n, accepted=True)
-        for (page, kind, category), n in applied.items()
-    ]
+def _boxes(found: Found) -> list[list[float]]:
+    return [[round(v, 2) for v in box] for box in found.boxes]
+
+
+def _marks(job: RedactionJob, findings: Findings) -> list[RedactionMark]:
+    applied: dict[tuple[int | None, str, str], RedactionMark] = {}
+    for f in findings.found:
+        if not f.match.applied:
+            continue
+        key = (f.page, _kind(f), f.match.category)
+        if key in applied:
+            applied[key].count += 1
+            applied[key].boxes.extend(_boxes(f))
+        else:
+            applied[key] = RedactionMark(
+                job=job, page=f.page, kind=key[1], category=key[2], count=1, accepted=True, boxes=_boxes(f)
+            )
+    marks = list(applied.values())
     marks += [
-        RedactionMark(job=job, page=page, kind=_kind(f), category=category, rank=rank, accepted=False, decidable=True)
-        for page, category, rank, f in _proposals(found)
+        RedactionMark(
+            job=job,
+            page=page,
+            kind=_kind(f),
+            category=category,
+            rank=rank,
+            accepted=False,
+            decidable=True,
+            boxes=_boxes(f),
+        )
+        for page, category, rank, f in _proposals(findings.found)
+    ]
+    # A page only OCR can read, on a system without OCR: shown to the reviewer; the release will refuse.
+    marks += [
+        RedactionMark(job=job, page=page, kind=MarkKind.UNREADABLE, category="needs_ocr", accepted=False)
+        for page in findings.unreadable
     ]
     return marks
 
@@ -112,7 +146,7 @@ def run_proposal(job_id: int) -> str:
         return str(job.state)
     try:
         terms = _identifier_terms(job, job.proposed_by)
-        pages, found = find(_plaintext(job.item), _name(job.item), terms, Policy())
+        findings = find(_plaintext(job.item), _name(job.item), terms, Policy())
     except (RedactionError, IntegrityFailure, IdentifiersRefused) as error:
         return _fail(job_id, type(error).__name__, _safe_location(error))
     with transaction.atomic():
@@ -120,7 +154,8 @@ def run_proposal(job_id: int) -> str:
         if job.state != JobState.PROPOSING:
             return str(job.state)
         job.marks.all().delete()
-        marks = RedactionMark.objects.bulk_create(_marks(job, found))
+        marks = RedactionMark.objects.bulk_create(_marks(job, findings))
+        pages = findings.pages
         job.state, job.pages, job.proposal_ready_at = JobState.PROPOSED, pages, timezone.now()
         job.save(update_fields=["state", "pages", "proposal_ready_at"])
         record(
@@ -129,7 +164,13 @@ def run_proposal(job_id: int) -> str:
             purpose=PURPOSE,
             case_id=job.item.case_id,
             targets=[item_target(job.item_id), job_target(job.pk)],
-            details={"marks": len(marks), "proposals": sum(1 for m in marks if m.decidable), "pages": pages},
+            details={
+                "marks": len(marks),
+                "proposals": sum(1 for m in marks if m.decidable),
+                "pages": pages,
+                "ocr_pages": findings.ocr_pages,
+                "unreadable_pages": findings.unreadable,
+            },
         )
     return str(job.state)
 
@@ -173,9 +214,15 @@ def manual_terms(job: RedactionJob) -> list[Term]:
     return [Term("manual", _open_term(m)) for m in job.marks.filter(kind=MarkKind.MANUAL_TERM, accepted=True)]
 
 
+def manual_areas(job: RedactionJob) -> list[Area]:
+    """The accepted areas drawn by hand, for the engine: everything under them is removed."""
+    marks = job.marks.filter(kind=MarkKind.MANUAL_AREA, accepted=True)
+    return [Area(int(m.page or 0), *(float(v) for v in m.boxes[0])) for m in marks if m.boxes]
+
+
 def _accepted_terms(job: RedactionJob, found: Sequence[Found]) -> list[Term]:
     """The text of the proposals the reviewer accepted, found again by page, category and rank."""
-    marks = job.marks.filter(decidable=True).exclude(kind=MarkKind.MANUAL_TERM)
+    marks = job.marks.filter(decidable=True).exclude(kind__in=MANUAL_KINDS)
     stored = Counter((m.page, m.category) for m in marks)
     ranked = _proposals(found)
     if Counter((page, category) for page, category, _rank, _f in ranked) != stored:
@@ -192,9 +239,10 @@ def run_release(job_id: int) -> str:
     try:
         data, name = _plaintext(job.item), _name(job.item)
         identifiers = _identifier_terms(job, job.approved_by)
-        _pages, found = find(data, name, identifiers, Policy())
-        terms = identifiers + _accepted_terms(job, found) + manual_terms(job)
-        outcome = redact_bytes(data, name, terms, Policy())
+        with ocr.reuse():  # pages read by OCR to find the proposals again are not read twice
+            findings = find(data, name, identifiers, Policy())
+            terms = identifiers + _accepted_terms(job, findings.found) + manual_terms(job)
+            outcome = redact_bytes(data, name, terms, Policy(), areas=manual_areas(job))
     except LeakDetected as leak:
         first = leak.leaks[0]
         return _fail(job_id, first.category, first.location)
@@ -243,7 +291,7 @@ def _store(job: RedactionJob, name: str, data: bytes, removed: Counter[tuple[str
 def mark_texts(job: RedactionJob, user: Any) -> dict[int, str]:
     """The text behind each mark, in memory, for a reviewer the caller has cleared to see identities."""
     identifiers = _identifier_terms(job, user)
-    _pages, found = find(_plaintext(job.item), _name(job.item), identifiers, Policy())
+    found = find(_plaintext(job.item), _name(job.item), identifiers, Policy()).found
     applied: dict[tuple[int | None, str, str], set[str]] = {}
     for f in found:
         if f.match.applied:
@@ -253,8 +301,30 @@ def mark_texts(job: RedactionJob, user: Any) -> dict[int, str]:
     for mark in job.marks.all():
         if mark.kind == MarkKind.MANUAL_TERM:
             texts[mark.pk] = _open_term(mark)
+        elif mark.kind in (MarkKind.MANUAL_AREA, MarkKind.UNREADABLE):
+            continue
         elif mark.decidable:
             texts[mark.pk] = ranked.get((mark.page, mark.category, mark.rank), "")
         else:
             texts[mark.pk] = " · ".join(sorted(applied.get((mark.page, mark.kind, mark.category), set())))
     return texts
+
+
+def _style(mark: RedactionMark) -> str:
+    if mark.kind == MarkKind.MANUAL_AREA:
+        return "area" if mark.accepted else "proposed"
+    return "removed" if mark.accepted else "proposed"
+
+
+def render_preview(job: RedactionJob, page: int) -> bytes:
+    """PNG of one page of the original with every mark's boxes drawn, labelled with the mark's number.
+
+    The original's plaintext is read (integrity verified) and rendered in memory; nothing is kept.
+    """
+    marks = job.marks.filter(page=page).exclude(kind__in=(MarkKind.MANUAL_TERM, MarkKind.UNREADABLE))
+    drawn = [
+        Drawn((float(b[0]), float(b[1]), float(b[2]), float(b[3])), _style(m), f"#{m.pk}")
+        for m in marks
+        for b in m.boxes
+    ]
+    return render_page(_plaintext(job.item), page, drawn)

@@ -19,6 +19,7 @@ from cases.sealing import scope_for, seal_json
 from evidence.access import item_target
 from evidence.consent import require_use
 from evidence.models import EvidenceItem
+from evidence.redaction.geometry import Area
 from evidence.redaction_models import JobState, MarkKind, RedactionJob, RedactionMark
 from evidence.redaction_runs import PURPOSE, job_target, mark_context
 from evidence.redaction_tasks import redact_propose, redact_release
@@ -121,6 +122,40 @@ def do_add_term(
             decided_by=user,
         )
         _record(Action.REDACTION_TERM_ADDED, job, user, acting_as, request, mark=mark.pk)
+    return mark
+
+
+def do_add_area(
+    *,
+    job: RedactionJob,
+    area: Area,
+    user: Any,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+) -> RedactionMark:
+    """A rectangle drawn on a page: every glyph under it is removed and the area burned in at release."""
+    with transaction.atomic():
+        job = _locked(job, JobState.PROPOSED)
+        if not job.pages:
+            raise RedactionStepRefused(_("Areas can be drawn on the pages of a PDF only."))
+        if not area.valid() or area.page > job.pages:
+            raise RedactionStepRefused(
+                _("Draw the area inside a page: page 1 to %(n)s, at least one point wide and high.") % {"n": job.pages}
+            )
+        box = [round(v, 2) for v in (area.left, area.top, area.right, area.bottom)]
+        mark = RedactionMark.objects.create(
+            job=job,
+            page=area.page,
+            kind=MarkKind.MANUAL_AREA,
+            category="manual_area",
+            accepted=True,
+            decidable=True,
+            boxes=[box],
+            decided_by=user,
+        )
+        # The audit chain stores no floats: the corners are recorded as text.
+        corners = [f"{v:.2f}" for v in box]
+        _record(Action.REDACTION_AREA_ADDED, job, user, acting_as, request, mark=mark.pk, page=area.page, box=corners)
     return mark
 
 

@@ -5,29 +5,39 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.sudo import sudo_redirect
 from audit.actions import Action
 from audit.services import record
+from cases.approvals import ApprovalRefused, do_request_approval, use_approval
 from cases.consent import ConsentRefused
+from cases.models import ApprovalKind, ApprovalRequest, ApprovalState
 from cases.sealing import SealedValueUnavailable
 from cases.survivors import RevealRefused, authorise_reveal
 from evidence.access import item_target
+from evidence.consent import require_use
+from evidence.redaction.geometry import Area
+from evidence.redaction.preview import PREVIEW_DPI
 from evidence.redaction.result import RedactionError
 from evidence.redaction_access import get_item_to_redact, get_job_for, redaction_ref
 from evidence.redaction_models import RedactionJob
-from evidence.redaction_runs import job_target, mark_texts
+from evidence.redaction_runs import PURPOSE, job_target, mark_texts, render_preview
 from evidence.redaction_services import (
     RedactionStepRefused,
+    do_add_area,
     do_add_term,
     do_approve,
     do_decide_mark,
@@ -35,8 +45,12 @@ from evidence.redaction_services import (
     do_review,
 )
 from evidence.retrieval import IntegrityFailure
-from teams.access import acting_as, record_denial, request_actor
+from teams.access import acting_as, not_found, record_denial, request_actor
 from teams.policy import Decision, Perm, decide
+
+# Showing the text behind the marks reveals identifiers: like an identity reveal, it needs a second
+# coalition lead's approval of the reviewer's request, used once (cases.approvals).
+REVEAL_KIND = ApprovalKind.REVEAL_IDENTITY
 
 
 def _back(job: RedactionJob) -> HttpResponse:
@@ -74,6 +88,35 @@ def propose(request: HttpRequest, item_id: int) -> HttpResponse:
     return _back(job)
 
 
+def reveal_subject(job: RedactionJob) -> str:
+    return f"redaction-job:{job.pk}"
+
+
+def _reveal_state(job: RedactionJob, user: Any) -> str:
+    requests = ApprovalRequest.objects.filter(
+        kind=REVEAL_KIND, case_id=job.item.case_id, subject=reveal_subject(job), requested_by_id=user.pk
+    )
+    if requests.filter(state=ApprovalState.APPROVED, expires_at__gt=timezone.now()).exists():
+        return "approved"
+    return "pending" if requests.filter(state=ApprovalState.PENDING, expires_at__gt=timezone.now()).exists() else ""
+
+
+def _preview(request: HttpRequest, job: RedactionJob) -> dict[str, Any] | None:
+    if not job.pages:
+        return None
+    try:
+        page = min(max(int(request.GET.get("page", "1")), 1), job.pages)
+    except ValueError:
+        page = 1
+    return {
+        "page": page,
+        "url": reverse("redaction:page", args=[job.pk, page]),
+        "previous": page - 1 if page > 1 else None,
+        "next": page + 1 if page < job.pages else None,
+        "dpi": PREVIEW_DPI,
+    }
+
+
 def _render(request: HttpRequest, job: RedactionJob, texts: dict[int, str] | None = None) -> HttpResponse:
     actor = request_actor(request)
     ref = redaction_ref(job.item, job)
@@ -82,8 +125,19 @@ def _render(request: HttpRequest, job: RedactionJob, texts: dict[int, str] | Non
         "approve": bool(decide(actor, Perm.REDACTION_APPROVE, ref)),
     }
     rows = [{"mark": m, "text": (texts or {}).get(m.pk)} for m in job.marks.all()]
-    context = {"job": job, "rows": rows, "revealed": texts is not None, "may": may, "log": list(job.log.all())}
-    return render(request, "evidence/redaction.html", context)
+    context = {
+        "job": job,
+        "rows": rows,
+        "revealed": texts is not None,
+        "may": may,
+        "log": list(job.log.all()),
+        "preview": _preview(request, job) if may["review"] else None,
+        "reveal_state": _reveal_state(job, request.user) if may["review"] else "",
+    }
+    response = render(request, "evidence/redaction.html", context)
+    if texts is not None:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -102,23 +156,58 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
     return _render(request, job)
 
 
-@login_required
-@require_POST
-def reveal(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The text behind each mark, for a reviewer who may reveal every concerned survivor's identity."""
-    job, decision = get_job_for(request, job_id, Perm.REDACTION_REVIEW)
-    purpose = request.POST.get("purpose", "")
-    targets = [item_target(job.item_id), job_target(job.pk)]
+def _authorise_reveal(request: HttpRequest, job: RedactionJob, purpose: str) -> str | None:
+    """None when the reviewer is an identity custodian of every survivor concerned; else the refusal, audited."""
     try:
         for survivor in job.item.survivors.select_related("case"):
             authorise_reveal(survivor=survivor, user=request.user, purpose=purpose)
     except RevealRefused as refused:
+        targets = [item_target(job.item_id), job_target(job.pk)]
         record_denial(
             request, perm=Perm.IDENTITY_REVEAL, targets=targets, case_id=job.item.case_id, reason=str(refused.message)
         )
-        return _refused(request, job, refused.message)
+        return str(refused.message)
+    return None
+
+
+@login_required
+@require_POST
+def request_reveal(request: HttpRequest, job_id: int) -> HttpResponseBase:
+    """A custodian asks a second coalition lead to approve showing the text behind the marks once."""
+    job, decision = get_job_for(request, job_id, Perm.REDACTION_REVIEW)
+    if confirm := sudo_redirect(request):
+        return confirm
+    purpose = request.POST.get("purpose", "")
+    if refusal := _authorise_reveal(request, job, purpose):
+        return _refused(request, job, refusal)
+    do_request_approval(
+        kind=REVEAL_KIND,
+        case=job.item.case,
+        subject=reveal_subject(job),
+        purpose=purpose.strip(),
+        user=request.user,
+        request=request,
+        acting_as=acting_as(decision),
+    )
+    messages.success(request, _("Approval requested: another coalition lead decides on the case's sharing page."))
+    return _back(job)
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, job_id: int) -> HttpResponseBase:
+    """The text behind each mark, for a custodian of every survivor concerned, with a second lead's approval."""
+    job, decision = get_job_for(request, job_id, Perm.REDACTION_REVIEW)
+    if confirm := sudo_redirect(request):
+        return confirm
+    purpose = request.POST.get("purpose", "")
+    targets = [item_target(job.item_id), job_target(job.pk)]
+    if refusal := _authorise_reveal(request, job, purpose):
+        return _refused(request, job, refusal)
     try:
         with transaction.atomic():
+            subject = reveal_subject(job)
+            approval = use_approval(kind=REVEAL_KIND, case=job.item.case, subject=subject, user=request.user)
             texts = mark_texts(job, request.user)
             record(
                 action=Action.REDACTION_TEXT_REVEALED,
@@ -128,11 +217,74 @@ def reveal(request: HttpRequest, job_id: int) -> HttpResponse:
                 purpose=purpose.strip(),
                 case_id=job.item.case_id,
                 targets=targets,
-                details={"marks": len(texts)},
+                details={"marks": len(texts), "approval": approval.pk, "approved_by": approval.decided_by_id},
             )
+    except ApprovalRefused:
+        message = _("Showing the text needs a second coalition lead's approval of your request first.")
+        record_denial(request, perm=Perm.IDENTITY_REVEAL, targets=targets, case_id=job.item.case_id, reason=message)
+        return _refused(request, job, message)
     except (RedactionError, IntegrityFailure, SealedValueUnavailable):
         return _refused(request, job, _("The text could not be read again from the original."))
     return _render(request, job, texts)
+
+
+@login_required
+@require_GET
+def page_preview(request: HttpRequest, job_id: int, page: int) -> HttpResponse:
+    """One page of the original as a PNG with the marks drawn: rendered in memory, never stored or cached."""
+    job, decision = get_job_for(request, job_id, Perm.REDACTION_REVIEW)
+    targets = [item_target(job.item_id), job_target(job.pk)]
+    if not job.pages or not 1 <= page <= job.pages:
+        raise not_found(request, perm=Perm.REDACTION_REVIEW, targets=targets, case_id=job.item.case_id)
+    try:
+        consents = require_use(
+            item=job.item, user=request.user, request=request, acting_as=acting_as(decision), purpose=PURPOSE
+        )
+    except ConsentRefused as refused:
+        return HttpResponse(str(refused.message), status=403, content_type="text/plain; charset=utf-8")
+    try:
+        png = render_preview(job, page)
+    except (IntegrityFailure, OSError, subprocess.SubprocessError):
+        return HttpResponse(_("This page cannot be shown."), status=503, content_type="text/plain; charset=utf-8")
+    with transaction.atomic():
+        record(
+            action=Action.REDACTION_PAGE_PREVIEWED,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            purpose=PURPOSE,
+            consent_record_id=consents.first,
+            case_id=job.item.case_id,
+            targets=[*targets, *consents.targets],
+            details={"page": page},
+        )
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "no-store, private"
+    response["Content-Disposition"] = f'inline; filename="redaction-{job.pk}-page-{page}.png"'
+    return response
+
+
+def _area(post: Any) -> Area | None:
+    try:
+        values = [float(post.get(key, "")) for key in ("left", "top", "right", "bottom")]
+        return Area(int(post.get("page", "")), *values)
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def add_area(request: HttpRequest, job_id: int) -> HttpResponse:
+    job, decision = get_job_for(request, job_id, Perm.REDACTION_REVIEW)
+    area = _area(request.POST)
+    if area is None:
+        return _refused(request, job, _("Draw a rectangle on the page, or enter its page and four coordinates."))
+    try:
+        do_add_area(job=job, area=area, user=request.user, acting_as=acting_as(decision), request=request)
+    except RedactionStepRefused as refused:
+        return _refused(request, job, refused)
+    messages.success(request, _("Everything under this area will be removed and the area blacked out."))
+    return redirect(f"{reverse('redaction:job', args=[job.pk])}?page={area.page}")
 
 
 @login_required

@@ -156,20 +156,47 @@ def test_full_flow_produces_a_verified_derivative_and_leaves_the_original(
         assert "Aicha" not in json.dumps(event.details) and "contingent" not in json.dumps(event.details)
 
 
-def test_the_text_is_shown_only_to_identity_custodians(world: Any, login: Any, original: EvidenceItem) -> None:
+def test_the_text_needs_a_custodian_and_a_second_leads_approval(world: Any, login: Any, original: EvidenceItem) -> None:
+    from cases.approvals import ApprovalRefused, do_decide_approval
+    from cases.models import ApprovalKind, ApprovalRequest, ApprovalState
+
     job = _proposed(world, login, original)
-    url = reverse("redaction:reveal", args=[job.pk])
-    refused = login(world.lead).post(url, {"purpose": "checking the proposals before approval"})
-    assert refused.status_code == 302
-    assert AuditEvent.objects.filter(action="access.denied", details__permission="identity.reveal").exists()
-    assert login(world.member).post(url, {"purpose": "short"}).status_code == 302
+    ask, url = reverse("redaction:reveal_request", args=[job.pk]), reverse("redaction:reveal", args=[job.pk])
+    purpose = {"purpose": "checking the proposals before approval"}
+    # A lead who is no custodian can neither ask nor see.
+    assert login(world.lead, sudo=True).post(ask, purpose).status_code == 302
+    assert login(world.lead, sudo=True).post(url, purpose).status_code == 302
+    assert not ApprovalRequest.objects.exists()
+    assert AuditEvent.objects.filter(action="access.denied", details__permission="identity.reveal").count() == 2
+    member = login(world.member, sudo=True)
+    # A custodian without a second lead's approval is refused, and the refusal is recorded.
+    refused = member.post(url, purpose, follow=True)
+    assert "second coalition lead" in refused.content.decode() and "Aicha Kone" not in refused.content.decode()
     assert not AuditEvent.objects.filter(action="redaction.text_revealed").exists()
-    shown = login(world.member).post(url, {"purpose": "checking the proposals before approval"})
+    assert member.post(ask, {"purpose": "short"}).status_code == 302
+    assert not ApprovalRequest.objects.exists()
+    assert member.post(ask, purpose).status_code == 302
+    approval = ApprovalRequest.objects.get()
+    assert (approval.kind, approval.subject) == (ApprovalKind.REVEAL_IDENTITY, f"redaction-job:{job.pk}")
+    assert 'id="reveal-pending"' in member.get(reverse("redaction:job", args=[job.pk])).content.decode()
+    with pytest.raises(ApprovalRefused):
+        do_decide_approval(approval=approval, user=world.member, approve=True)
+    do_decide_approval(approval=approval, user=world.lead, approve=True)
+    # Without sudo mode the reveal first asks for the password again.
+    no_sudo = login(world.member, Client(headers={"X-Forwarded-Proto": "https"})).post(url, purpose)
+    assert no_sudo.status_code == 302 and no_sudo["Location"].startswith("/accounts/confirm/")
+    shown = member.post(url, purpose)
     page = shown.content.decode()
     assert shown.status_code == 200 and "Aicha Kone" in page and "Aicha Konee" in page
+    assert "no-store" in shown["Cache-Control"]
     event = AuditEvent.objects.get(action="redaction.text_revealed")
-    assert "Aicha" not in json.dumps(event.details)
-    assert login(world.other_member).post(url, {"purpose": "checking the proposals before approval"}).status_code == 404
+    assert event.details["approved_by"] == world.lead.pk and "Aicha" not in json.dumps(event.details)
+    approval.refresh_from_db()
+    assert approval.state == ApprovalState.USED
+    # The approval served once: a second showing needs a new request.
+    again = member.post(url, purpose)
+    assert again.status_code == 302 and AuditEvent.objects.filter(action="redaction.text_revealed").count() == 1
+    assert login(world.other_member, sudo=True).post(url, purpose).status_code == 404
 
 
 def test_a_text_file_goes_through_the_same_steps(world: Any, login: Any, case: Any, upload: Any, original: Any) -> None:
@@ -276,6 +303,8 @@ def test_denials_on_every_write_view(world: Any, login: Any, original: EvidenceI
         (reverse("redaction:decide", args=[job.pk, mark.pk]), {"decision": "accept"}),
         (reverse("redaction:add_term", args=[job.pk]), {"term": "x"}),
         (reverse("redaction:reveal", args=[job.pk]), {"purpose": "checking the proposals before approval"}),
+        (reverse("redaction:reveal_request", args=[job.pk]), {"purpose": "checking the proposals before approval"}),
+        (reverse("redaction:add_area", args=[job.pk]), {"page": 1, "left": 1, "top": 1, "right": 90, "bottom": 90}),
         (reverse("redaction:review", args=[job.pk]), {}),
         (reverse("redaction:approve", args=[job.pk]), {}),
     ]
@@ -289,10 +318,13 @@ def test_denials_on_every_write_view(world: Any, login: Any, original: EvidenceI
     assert listing.status_code == (302 if persona == "anonymous" else 404)
     for name in ("redaction:job", "redaction:log_csv"):
         assert browser.get(reverse(name, args=[job.pk])).status_code in ({302} if persona == "anonymous" else {404})
+    preview = browser.get(reverse("redaction:page", args=[job.pk, 1]))
+    assert preview.status_code == (302 if persona == "anonymous" else 404)
     assert RedactionJob.objects.count() == 1
     job.refresh_from_db()
     assert job.state == JobState.PROPOSED and job.reviewed_by is None
-    assert not RedactionMark.objects.filter(job=job, kind=MarkKind.MANUAL_TERM).exists()
+    assert not RedactionMark.objects.filter(job=job, kind__in=[MarkKind.MANUAL_TERM, MarkKind.MANUAL_AREA]).exists()
+    assert not AuditEvent.objects.filter(action="redaction.page_previewed").exists()
 
 
 def test_an_investigator_proposes_but_does_not_review(world: Any, login: Any, original: EvidenceItem) -> None:
