@@ -15,6 +15,8 @@ PATH_FIELDS = ("IMAGEPATH", "NATIVEPATH", "CUSTODYPATH", "REDACTIONLOGPATH")
 def read_manifest(directory: Path, name: str) -> dict[str, str]:
     entries: dict[str, str] = {}
     for number, line in enumerate((directory / name).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
         digest, _, path = line.strip().partition(" ")
         if not digest or not path.strip():
             raise ProductionError(f"line {number} of {name} is malformed")

@@ -55,11 +55,16 @@ class VerifyReport:
         return next((f"{check.name}: {check.detail}" for check in self.checks if not check.ok), None)
 
 
+def _looks_like_bag(directory: Path) -> bool:
+    # A bag that lost its bagit.txt is still a (broken) bag to report on, not unusable input.
+    return any((directory / name).is_file() for name in (bag.BAGIT, bag.BAG_INFO, bag.MANIFEST, bag.TAGMANIFEST))
+
+
 def _bag_dir(directory: Path) -> Path:
-    if (directory / bag.BAGIT).is_file():
+    if _looks_like_bag(directory):
         return directory
     children = [child for child in directory.iterdir() if not child.name.startswith(".")]
-    if len(children) == 1 and (children[0] / bag.BAGIT).is_file():
+    if len(children) == 1 and children[0].is_dir() and _looks_like_bag(children[0]):
         return children[0]
     raise UnusableInput(f"{directory} is neither a bag (no bagit.txt) nor a directory holding exactly one bag")
 
