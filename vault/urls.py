@@ -15,6 +15,7 @@ urlpatterns = [
     path("evidence/", include("evidence.urls")),
     path("evidence/", include("evidence.custody_urls")),
     path("evidence/", include("evidence.redaction_urls")),
+    path("evidence/", include("evidence.production_urls")),
     path("audit/", include("teams.audit_urls")),
 ]
 

@@ -108,6 +108,7 @@ def shared(sw: ShareWorld, upload: Any) -> dict[str, Any]:
         "approval_id": 999_999,
         # Objects the shared case does not have: every persona must get the not-found answer.
         "job_id": 999_999,
+        "production_id": 999_999,
         "mark_id": 999_999,
         "user_id": sw.world.member.pk,
         "team_id": sw.world.team_car.pk,
