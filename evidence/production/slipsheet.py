@@ -60,8 +60,8 @@ def render(sheet: SlipSheet) -> bytes:
     canvas.setFont(SANS_BOLD, 14)
     canvas.drawCentredString(width / 2, height - 240, _("Document produced in native form"))
     rows = [
-        (_("Control"), sheet.control),
-        (_("Document"), sheet.display_name),
+        (_("Control number"), sheet.control),
+        (_("Document name"), sheet.display_name),
         (_("Media type"), sheet.media_type),
         (_("Native file in this package"), sheet.native_path),
         (_("Size in bytes"), str(sheet.native_size)),
