@@ -99,8 +99,8 @@ def create(request: HttpRequest, case_id: int) -> HttpResponse:
     form = ProductionForm(request.POST, case=case, prefix="p")
     if not form.is_valid():
         messages.error(request, _("The production was not created: check the fields below."))
-        context = {"case": case, "productions": productions_of(case), "searches": saved_searches(case)}
-        context |= {"may_manage": True, "form": form, "search_form": SearchForm(prefix="s")}
+        context: dict[str, Any] = {"case": case, "productions": productions_of(case), "may_manage": True}
+        context |= {"searches": saved_searches(case), "form": form, "search_form": SearchForm(prefix="s")}
         return render(request, "evidence/productions.html", context, status=400)
     production = do_create_production(
         case=case, user=request.user, acting_as=acting_as(decision), request=request, **form.cleaned_data
