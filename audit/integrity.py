@@ -9,6 +9,7 @@ from django.db import transaction
 
 from audit import alerts
 from audit.actions import Action, Outcome
+from audit.alert_messages import AUDIT_CHAIN_BROKEN
 from audit.services import record
 from audit.verify import Report, verify
 
@@ -28,7 +29,12 @@ def do_verify_chain(*, username: str = "system", workers: int = 1) -> Report:
         return report
     logger.error("audit chain broken: kind=%s seq=%s %s", finding.kind.value, finding.seq, finding.message)
     with transaction.atomic():
-        alerts.raise_alert(kind=alerts.AUDIT_CHAIN, message=finding.message)
+        alerts.raise_alert(
+            kind=alerts.AUDIT_CHAIN,
+            message=finding.message,
+            code=AUDIT_CHAIN_BROKEN,
+            params={"seq": finding.seq, "kind": finding.kind.value},
+        )
         record(
             action=Action.AUDIT_BROKEN,
             outcome=Outcome.FAILED,

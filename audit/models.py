@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import chain
 from audit.actions import Action, Outcome
+from audit.alert_messages import alert_text
 
 
 class AppendOnlyError(RuntimeError):
@@ -173,7 +174,10 @@ class Alert(models.Model):
     """An integrity problem the operators must look at, shown as a banner until resolved."""
 
     kind = models.CharField(_("kind"), max_length=48, db_index=True)
+    # Kept in English for the log and for alerts raised before ``code`` existed; people read ``text``.
     message = models.TextField(_("message"))
+    code = models.CharField(_("message code"), max_length=64, blank=True, default="")
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
     raised_at = models.DateTimeField(_("raised at"))
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
@@ -184,3 +188,8 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message[:60]}"
+
+    @property
+    def text(self) -> str:
+        """The alert in the active language (the reader's), or the stored message for an alert without a code."""
+        return alert_text(self.code, self.params, fallback=self.message)

@@ -14,6 +14,7 @@ from audit.actions import Action
 from audit.services import ActingAs, UserLike, record
 from cases.consent import State, latest, state_of, survivor_target, suspend_dependencies, target_for
 from cases.models import ChildAssent, ConsentAction, ConsentRecord, Decision, GivenBy, Guardian, Survivor
+from cases.notices import CONSENT_ENDED
 from cases.services import do_notify_case_team
 from cases.signals import consent_withdrawn
 
@@ -106,13 +107,8 @@ def _after_withdrawal(
 ) -> None:
     suspended = suspend_dependencies(new_record=rec, user=user)
     if previous is not None and state_of(survivor, previous) in (State.GRANTED, State.CONDITIONAL):
-        message = _("%(survivor)s: consent to “%(action)s” ended (%(decision)s); %(count)d use(s) suspended.") % {
-            "survivor": survivor.code,
-            "action": ConsentAction(rec.action).label,
-            "decision": rec.get_decision_display(),
-            "count": len(suspended),
-        }
-        do_notify_case_team(case=survivor.case, message=message)
+        params = {"survivor": survivor.code, "action": rec.action, "decision": rec.decision, "count": len(suspended)}
+        do_notify_case_team(case=survivor.case, code=CONSENT_ENDED, params=params)
     consent_withdrawn.send(sender=ConsentRecord, record=rec, previous=previous, suspended=suspended, user=user)
 
 

@@ -178,7 +178,10 @@ class Notification(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_notifications")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
+    # English, for notices written before ``code`` existed and for logs; people read ``text``.
     message = models.CharField(_("message"), max_length=400)
+    code = models.CharField(_("message code"), max_length=64, blank=True, default="")
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -188,6 +191,13 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def text(self) -> str:
+        """The notice in the active language (the reader's); the stored message for a notice without a code."""
+        from cases.notices import notice_text  # notices names the choices defined below
+
+        return notice_text(self.code, self.params, fallback=self.message)
 
 
 # --- Survivors -----------------------------------------------------------------

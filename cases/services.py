@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -12,10 +13,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from audit.actions import Action
 from audit.services import ActingAs, Target, UserLike, record
+from cases import notices
 from cases.models import (
     AllegedPerpetrator,
     Case,
@@ -189,20 +192,36 @@ def notifications_url() -> str:
     return f"https://{hosts[0]}{path}" if hosts else path
 
 
-def do_notify_case_team(*, case: Case, message: str, email_subject: str = "") -> int:
+def do_notify_case_team(*, case: Case, code: str, params: Mapping[str, Any], email: bool = False) -> int:
     """An in-app notice to each member of the case's teams, and a content-free e-mail when mail is set up.
 
+    The notice is stored as a code with parameters (``cases.notices``) and read in each reader's language.
     Mail leaves the vault's control (personal addresses, ordinary relays): it names no case, survivor,
-    date or description, only that a notice is waiting, and where to read it after signing in.
+    date or description, only that a notice is waiting, and where to read it after signing in; each
+    person gets it in their preferred language.
     """
     users = case_team_users(case)
-    Notification.objects.bulk_create([Notification(user=u, case=case, message=message[:400]) for u in users])
-    addresses = [u.email for u in users if getattr(u, "email", "")]
-    if email_subject and addresses and settings.CUSTODY_NOTIFY_BY_EMAIL:
-        subject = str(_("A new notice in Custody"))
-        body = str(_("You have a new notice in Custody. Sign in to read it: %(url)s")) % {"url": notifications_url()}
-        transaction.on_commit(lambda: send_mail(subject, body, None, addresses, fail_silently=False))
+    message = notices.english_text(code, params)[:400]
+    Notification.objects.bulk_create(
+        [Notification(user=u, case=case, message=message, code=code, params=dict(params)) for u in users]
+    )
+    if email and settings.CUSTODY_NOTIFY_BY_EMAIL:
+        _mail_notice_waiting(users)
     return len(users)
+
+
+def _mail_notice_waiting(users: list[Any]) -> None:
+    by_language: dict[str, list[str]] = {}
+    for user in users:
+        if getattr(user, "email", ""):
+            by_language.setdefault(getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE, []).append(
+                user.email
+            )
+    for language, addresses in by_language.items():
+        with translation.override(language):
+            subject = str(_("A new notice in Custody"))
+            body = str(_("You have a new notice in Custody. Sign in to read it: %(url)s"))
+        transaction.on_commit(partial(send_mail, subject, body % {"url": notifications_url()}, None, addresses))
 
 
 def do_send_deadline_reminders(*, today: datetime.date) -> int:
@@ -217,13 +236,13 @@ def do_send_deadline_reminders(*, today: datetime.date) -> int:
             if row.last_reminded_on == today:
                 continue
             days = (row.due_on - today).days
-            message = _("%(case)s: limitation deadline in %(days)d days (%(due)s): %(what)s") % {
+            params = {
                 "case": deadline.case.reference,
                 "days": days,
                 "due": row.due_on.isoformat(),
                 "what": row.description,
             }
-            count = do_notify_case_team(case=deadline.case, message=message, email_subject=_("Limitation deadline"))
+            count = do_notify_case_team(case=deadline.case, code=notices.DEADLINE_REMINDER, params=params, email=True)
             row.last_reminded_on = today
             row.save(update_fields=["last_reminded_on"])
             record(

@@ -52,11 +52,14 @@ def _alert(item: EvidenceItem, reason: str) -> None:
     """Raise an alert for the people who watch integrity, through the audit app's alerts when present."""
     try:
         from audit import alerts
+        from audit.alert_messages import EVIDENCE_INTEGRITY
     except ImportError:
         return
     alerts.raise_alert(
         kind=f"evidence.integrity:{item.pk}",
         message=f"Evidence item {item.display_name} failed an integrity check ({reason}).",
+        code=EVIDENCE_INTEGRITY,
+        params={"item": item.display_name, "reason": reason},
     )
 
 

@@ -1,0 +1,64 @@
+"""What in-app notices say, as message codes translated when a person reads them.
+
+Notices are mostly written by background tasks (deadline reminders) or on someone else's request
+(a withdrawal), where the reader's language is unknown: a notice stores a code and plain
+parameters, and the page renders it in the reader's language. Parameters that are codes (a consent
+action, a decision) are shown by their label, dates in the reader's format.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from django.utils import formats, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import ConsentAction, Decision
+
+DEADLINE_REMINDER: Final = "deadline.reminder"
+CONSENT_ENDED: Final = "consent.ended"
+
+MESSAGES: Final[Mapping[str, Promise]] = {
+    DEADLINE_REMINDER: _("%(case)s: limitation deadline in %(days)d days (%(due)s): %(what)s"),
+    CONSENT_ENDED: _("%(survivor)s: consent to “%(action)s” ended (%(decision)s); %(count)d use(s) suspended."),
+}
+
+
+def _date(value: Any) -> str:
+    try:
+        return str(formats.date_format(datetime.date.fromisoformat(str(value)), "DATE_FORMAT"))
+    except ValueError:
+        return str(value)
+
+
+def _choice(choices: Any) -> Callable[[Any], str]:
+    labels = dict(choices.choices)
+    return lambda value: str(labels.get(value, value))
+
+
+SHOWN_AS: Final[Mapping[str, Callable[[Any], str]]] = {
+    "due": _date,
+    "action": _choice(ConsentAction),
+    "decision": _choice(Decision),
+}
+
+
+def notice_text(code: str, params: Mapping[str, Any], *, fallback: str) -> str:
+    """The notice ``code`` in the active language; ``fallback`` for no code, an unknown one or bad parameters."""
+    template = MESSAGES.get(code)
+    if template is None:
+        return fallback
+    shown = {name: SHOWN_AS[name](value) if name in SHOWN_AS else value for name, value in params.items()}
+    try:
+        return str(template) % shown
+    except (KeyError, TypeError, ValueError):
+        return fallback
+
+
+def english_text(code: str, params: Mapping[str, Any]) -> str:
+    """The notice as stored in ``Notification.message``: English, whatever the writer's language."""
+    with translation.override("en"):
+        return notice_text(code, params, fallback=code)
