@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, Final, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.http import http_date
@@ -34,16 +34,19 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import User
 from audit.actions import Action
 from audit.services import record
+from cases.models import Case
 from evidence import sealing, services, storage
 from evidence.access import case_target, get_case_for
 from evidence.forms import CollectionForm
 from evidence.intake import HEAD_BYTES, Sealed
 from evidence.models import UploadSession
-from evidence.uploads import do_cancel_upload, expires_at
+from evidence.uploads import do_cancel_upload, do_fail_assembly, expires_at, needs_restart
 from teams.access import acting_as, not_found
 from teams.policy import Perm
 
 TUS_VERSION: Final = "1.0.0"
+# On HEAD (with Upload-Offset 0) and on refused PATCHes: the upload must be sent again from byte 0.
+RESTART_HEADER: Final = "X-Custody-Upload-Restart"
 READ_SIZE: Final = 1024 * 1024
 
 
@@ -78,6 +81,13 @@ def parse_metadata(header: str) -> dict[str, str]:
     return result
 
 
+def collection_data(metadata: dict[str, str]) -> dict[str, Any]:
+    """The collection form's data from ``Upload-Metadata``: ``survivors`` is a comma-separated list of ids."""
+    data: dict[str, Any] = {**metadata, "sensitivity": metadata.get("sensitivity") or "high"}
+    data["survivors"] = [part.strip() for part in metadata.get("survivors", "").split(",") if part.strip()]
+    return data
+
+
 @login_required
 @require_http_methods(["OPTIONS", "POST"])
 def collection(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -97,7 +107,7 @@ def collection(request: HttpRequest, case_id: int) -> HttpResponse:
         return _error(400, _("Upload-Length and Upload-Metadata must be valid."))
     if length < 0 or length > max_size():
         return _error(413, _("The file is larger than this server accepts."))
-    form = CollectionForm({**metadata, "sensitivity": metadata.get("sensitivity") or "high"})
+    form = CollectionForm(collection_data(metadata), case=case)
     if not form.is_valid():
         return _error(400, _("The collection details are not valid: %(fields)s") % {"fields": ", ".join(form.errors)})
     plan = services.plan_for(case)
@@ -149,8 +159,12 @@ def resource(request: HttpRequest, upload_id: Any) -> HttpResponse:
     upload = _get_upload(request, upload_id)
     if request.method == "HEAD":
         response = _tus(HttpResponse(status=200))
-        response["Upload-Offset"] = str(upload.offset)
+        restart = needs_restart(upload)
+        # Offset 0 makes a tus client send the file again from the start; the header says why.
+        response["Upload-Offset"] = "0" if restart else str(upload.offset)
         response["Upload-Length"] = str(upload.length)
+        if restart:
+            response[RESTART_HEADER] = "required"
         return _expires(response, upload)
     if request.method == "DELETE":
         do_cancel_upload(upload=upload, user=request.user, request=request)
@@ -165,12 +179,15 @@ def _patch(request: HttpRequest, upload: UploadSession) -> HttpResponse:
         offset = int(request.headers.get("Upload-Offset", ""))
     except ValueError:
         return _error(400, _("Upload-Offset is missing."))
-    if offset != upload.offset:
+    restart = needs_restart(upload)
+    if offset != upload.offset and not (restart and offset == 0):
         response = _error(409, _("The upload continues from another offset."))
-        response["Upload-Offset"] = str(upload.offset)
+        response["Upload-Offset"] = "0" if restart else str(upload.offset)
+        if restart:
+            response[RESTART_HEADER] = "required"
         return response
     try:
-        if upload.burned_segments > _stored_segments(upload):
+        if restart:
             restarted = _restart(request, upload)
             if offset != 0 or not restarted:
                 return _restart_required()
@@ -203,6 +220,7 @@ def _restart_required() -> HttpResponse:
         ),
     )
     response["Upload-Offset"] = "0"
+    response[RESTART_HEADER] = "required"
     return response
 
 
@@ -249,13 +267,6 @@ def _restart(request: HttpRequest, upload: UploadSession) -> bool:
 
 def _segment_count(length: int) -> int:
     return max(1, -(-length // sealing.SEGMENT_SIZE))
-
-
-def _stored_segments(upload: UploadSession) -> int:
-    # Once the last byte is stored, the final (possibly short) segment is stored too.
-    if upload.offset == upload.length and upload.part_keys:
-        return _segment_count(upload.length)
-    return upload.offset // sealing.SEGMENT_SIZE
 
 
 def _claim(upload: UploadSession, segments: int) -> None:
@@ -377,23 +388,32 @@ def _record_part(
 def _complete(
     request: HttpRequest, upload: UploadSession, data_key: sealing.DataKey, digests: sealing.Digests
 ) -> HttpResponse:
+    case, decision = get_case_for(request, upload.case_id, Perm.EVIDENCE_UPLOAD)
     try:
         sealed = _compose(upload, data_key, digests)
-    except storage.StorageUnavailable:
-        return _error(503, _("The evidence store could not be reached. Resume the upload later."))
-    form = CollectionForm(upload.collection)
-    form.is_valid()
-    case, decision = get_case_for(request, upload.case_id, Perm.EVIDENCE_UPLOAD)
-    item = services.do_register_item(
-        case=case,
-        sealed=sealed,
-        original_name=sealing.open_name(data_key, upload.item_uid, bytes(upload.sealed_original_name)),
-        collection=form.collection(),
-        user=request.user,
-        acting_as=acting_as(decision),
-        request=request,
-        channel="resumable",
-    )
+        item = services.do_register_item(
+            case=case,
+            sealed=sealed,
+            original_name=sealing.open_name(data_key, upload.item_uid, bytes(upload.sealed_original_name)),
+            collection=_collection(upload, case),
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            channel="resumable",
+        )
+    except (storage.StorageUnavailable, DatabaseError) as exc:
+        # Every byte arrived but no item came of it: without a reset the client (seeing its offset at
+        # the end) would believe it done. Reset to byte 0 (parts removed) so that it sends the file again.
+        do_fail_assembly(upload=upload, user=request.user, request=request, reason=type(exc).__name__)
+        response = _error(
+            503,
+            _(
+                "The upload arrived but could not be stored as evidence. Nothing was recorded; "
+                "the file must be sent again from the beginning."
+            ),
+        )
+        response[RESTART_HEADER] = "required"
+        return response
     for key in upload.part_keys:
         storage.delete(upload.storage_location, key)
     upload.delete()
@@ -401,6 +421,15 @@ def _complete(
     response["Upload-Offset"] = str(upload.length)
     response["X-Custody-Item"] = reverse("evidence:item", args=[item.pk])
     return response
+
+
+def _collection(upload: UploadSession, case: Case) -> services.Collection:
+    """The collection details sent at creation; survivors since removed from the case are dropped."""
+    form = CollectionForm(upload.collection, case=case)
+    if not form.is_valid():
+        form = CollectionForm({**upload.collection, "survivors": []}, case=case)
+        form.is_valid()
+    return form.collection()
 
 
 def _compose(upload: UploadSession, data_key: sealing.DataKey, digests: sealing.Digests) -> Sealed:

@@ -33,6 +33,13 @@
       var field = form.elements[name];
       if (field && field.value) { metadata[name] = field.value; }
     });
+    // The survivors concerned travel as a comma-separated list of ids, checked against the case.
+    var chosen = Array.prototype.filter.call(form.querySelectorAll("input[name=survivors]"), function (box) {
+      return box.checked;
+    }).map(function (box) { return box.value; });
+    if (chosen.length) { metadata.survivors = chosen.join(","); }
+    var none = form.elements.no_survivor_material;
+    if (none && none.checked) { metadata.no_survivor_material = "on"; }
     progress.hidden = false;
     progress.value = 0;
     var upload = new window.tus.Upload(file, {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -126,3 +127,121 @@ def test_unfinished_uploads_expire_and_are_purged(world: Any, case: Any, login: 
     assert not UploadSession.objects.exists()
     assert not any(storage.exists(upload.storage_location, k) for k in keys)
     assert AuditEvent.objects.filter(action="evidence.upload_cancelled", details__reason="expired").exists()
+
+
+def test_resumable_intake_links_the_chosen_survivors(world: Any, case: Any, login: Any) -> None:
+    from cases.survivors import do_create_survivor
+
+    first = do_create_survivor(case=case, user=world.member)
+    second = do_create_survivor(case=case, user=world.member)
+    client = login(world.member)
+    url = _create(client, case, 11, survivors=f"{first.pk}, {second.pk}")
+    assert _patch(client, url, 0, b"hello world").status_code == 204
+    item = EvidenceItem.objects.get(case=case)
+    assert set(item.survivors.all()) == {first, second} and not item.no_survivor_material
+    uploaded = AuditEvent.objects.get(action="evidence.uploaded")
+    assert uploaded.details["channel"] == "resumable"
+    assert uploaded.details["survivor_ids"] == sorted([first.pk, second.pk])
+    assert {f"cases.survivor:{first.pk}", f"cases.survivor:{second.pk}"} <= set(uploaded.targets)
+
+
+def test_resumable_intake_can_mark_no_survivor_material(world: Any, case: Any, login: Any) -> None:
+    client = login(world.member)
+    url = _create(client, case, 11, no_survivor_material="on")
+    assert _patch(client, url, 0, b"hello world").status_code == 204
+    assert EvidenceItem.objects.get(case=case).no_survivor_material
+
+
+@pytest.mark.parametrize("meta", ["foreign", "both", "garbage"])
+def test_resumable_intake_refuses_survivors_it_cannot_link(world: Any, case: Any, login: Any, meta: str) -> None:
+    from cases.models import Case
+    from cases.survivors import do_create_survivor
+
+    own = do_create_survivor(case=case, user=world.member)
+    other_case = Case.objects.create(
+        reference="CAF-MINUSCA-0999", organisation=case.organisation, host_jurisdiction=case.host_jurisdiction
+    )
+    foreign = do_create_survivor(case=other_case, user=world.member)
+    values = {
+        "foreign": {"survivors": str(foreign.pk)},
+        "both": {"survivors": str(own.pk), "no_survivor_material": "on"},
+        "garbage": {"survivors": "not-a-number"},
+    }[meta]
+    response = login(world.member).post(
+        reverse("evidence:tus", args=[case.pk]),
+        headers={**TUS, "Upload-Length": "11", "Upload-Metadata": _meta(filename="a.txt", **values)},
+    )
+    assert response.status_code == 400
+    assert not UploadSession.objects.exists()
+
+
+def _block_item_object(upload: UploadSession) -> Any:
+    """Make the item's object impossible to write in the local store: a directory stands at its path."""
+    from django.core.files.storage import FileSystemStorage
+
+    target = storage.get(upload.storage_location)
+    if not isinstance(target, FileSystemStorage):
+        pytest.skip("blocks a path of the local evidence store")
+    path = Path(target.path(storage.item_key(upload.item_uid)))
+    path.mkdir(parents=True)
+    return path
+
+
+def test_failed_assembly_resets_the_upload_for_a_restart(world: Any, case: Any, login: Any) -> None:
+    content = os.urandom(2 * SEGMENT_SIZE + 99)
+    client = login(world.member)
+    url = _create(client, case, len(content))
+    assert _patch(client, url, 0, content[:SEGMENT_SIZE]).status_code == 204
+    upload = UploadSession.objects.get()
+    blocked = _block_item_object(upload)
+    failed = _patch(client, url, SEGMENT_SIZE, content[SEGMENT_SIZE:])
+    assert failed.status_code == 503 and failed["X-Custody-Upload-Restart"] == "required"
+    assert not EvidenceItem.objects.exists()
+    upload.refresh_from_db()
+    assert upload.offset == 0 and upload.part_keys == []
+    assert not any(storage.exists(upload.storage_location, key) for key in _all_part_keys(upload))
+    event = AuditEvent.objects.get(action="evidence.upload_failed")
+    assert event.outcome == "failed" and event.details["restart"] is True
+    # HEAD tells the client to send the file again from byte 0 (a tus client does so by itself).
+    head = client.head(url, headers=TUS)
+    assert head.status_code == 200 and head["Upload-Offset"] == "0"
+    assert head["X-Custody-Upload-Restart"] == "required"
+    assert _patch(client, url, SEGMENT_SIZE, content[SEGMENT_SIZE:]).status_code == 409
+    if blocked.exists():  # the failed write's clean-up may have removed it already
+        blocked.rmdir()
+    done = _patch(client, url, 0, content)
+    assert done.status_code == 204, done.content
+    item = EvidenceItem.objects.get(case=case)
+    assert item.sha256 == hashlib.sha256(content).hexdigest()
+    assert hashlib.sha256(stored_bytes(item)).hexdigest() == item.ciphertext_sha256
+    assert AuditEvent.objects.filter(action="evidence.upload_restarted").count() == 1
+    assert not UploadSession.objects.exists()
+
+
+def _all_part_keys(upload: UploadSession) -> list[str]:
+    from django.core.files.storage import FileSystemStorage
+
+    target = storage.get(upload.storage_location)
+    assert isinstance(target, FileSystemStorage)
+    folder = Path(target.path(f"uploads/{upload.pk}"))
+    return [f"uploads/{upload.pk}/{p.name}" for p in folder.iterdir()] if folder.exists() else []
+
+
+def test_failed_item_record_resets_the_upload_on_every_store(world: Any, case: Any, login: Any) -> None:
+    """The item row cannot be written (its uid is taken): the upload resets to byte 0, no object stays."""
+    content = os.urandom(SEGMENT_SIZE + 5)
+    client = login(world.member)
+    url = _create(client, case, len(content))
+    upload = UploadSession.objects.get()
+    clash = EvidenceItem.objects.create(
+        uid=upload.item_uid, case=case, number=900, created_by=world.member, custodian=world.member
+    )
+    failed = _patch(client, url, 0, content)
+    assert failed.status_code == 503 and failed["X-Custody-Upload-Restart"] == "required"
+    upload.refresh_from_db()
+    assert upload.offset == 0 and upload.part_keys == []
+    assert not storage.exists(upload.storage_location, storage.item_key(upload.item_uid))
+    assert EvidenceItem.objects.filter(case=case).count() == 1
+    clash.delete()
+    assert _patch(client, url, 0, content).status_code == 204
+    assert EvidenceItem.objects.get(case=case).sha256 == hashlib.sha256(content).hexdigest()

@@ -225,19 +225,22 @@ def _objects() -> set[str]:
     return set(files)
 
 
-def test_a_fully_stored_upload_is_not_restarted(world: Any, case: Any, login: Any) -> None:
-    """Once the last (short) segment is stored, every claimed index is stored: no restart, parts kept."""
+def test_a_fully_stored_upload_left_without_item_restarts_from_zero(world: Any, case: Any, login: Any) -> None:
+    """Every byte stored but no item (composing failed and nothing reset it): HEAD says start again, and
+    a PATCH from byte 0 restarts under a new key; a client told the offset was at the end would stop there."""
     content = os.urandom(SEGMENT_SIZE + 10)
     client = login(world.member)
     url = _create(client, case, len(content))
     assert _patch(client, url, 0, content[:SEGMENT_SIZE]).status_code == 204
     session = UploadSession.objects.get()
-    # The state after the final part was stored but composing the item failed (store down).
+    keys = list(session.part_keys)
     UploadSession.objects.filter(pk=session.pk).update(offset=len(content), burned_segments=2)
-    _patch(client, url, len(content), b"")
+    head = client.head(url, headers=TUS)
+    assert head["Upload-Offset"] == "0" and head["X-Custody-Upload-Restart"] == "required"
+    at_end = _patch(client, url, len(content), b"x")
+    assert at_end.status_code == 409 and at_end["Upload-Offset"] == "0"
     session.refresh_from_db()
-    assert (
-        session.generation == 0
-        and session.part_keys
-        and not AuditEvent.objects.filter(action="evidence.upload_restarted").exists()
-    )
+    assert session.generation == 1 and session.offset == 0 and not session.part_keys
+    assert not any(storage.exists(session.storage_location, key) for key in keys)
+    assert _patch(client, url, 0, content).status_code == 204
+    assert EvidenceItem.objects.get(case=case).sha256 == hashlib.sha256(content).hexdigest()

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cases.models import Case
+from cases.models import Case, Survivor
 from evidence import sealing, services
 from evidence.intake import SealedWriter
 from evidence.storage import StorageUnavailable
@@ -67,11 +67,25 @@ class Command(BaseCommand):
         parser.add_argument("--source", default="")
         parser.add_argument("--method", default="")
         parser.add_argument("--sensitivity", default="high", choices=("standard", "high", "restricted"))
+        parser.add_argument(
+            "--survivor",
+            dest="survivors",
+            action="append",
+            default=[],
+            metavar="CODE",
+            help="Pseudonym code of a survivor of the case the files concern (repeat for several)",
+        )
+        parser.add_argument(
+            "--no-survivor-material",
+            action="store_true",
+            help="The files concern no survivor of the case (cannot be combined with --survivor)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         case, user, decision = self._authorise(options["case"], options["username"])
         if options["manifest"] != "-" and Path(options["manifest"]).exists():
             raise CommandError(f"The manifest file already exists: {options['manifest']}")
+        survivors = self._survivors(case, options["survivors"], options["no_survivor_material"])
         files = list(walk(options["paths"]))
         if not files:
             raise CommandError("no files found under the given paths")
@@ -82,6 +96,8 @@ class Command(BaseCommand):
             source=options["source"],
             method=options["method"],
             sensitivity=options["sensitivity"],
+            survivor_ids=tuple(s.pk for s in survivors),
+            no_survivor_material=options["no_survivor_material"],
         )
         self._done = 0
         self._total = max(total, 1)
@@ -110,6 +126,18 @@ class Command(BaseCommand):
             )
             raise CommandError("unknown case or user (or the user may not add evidence to it)")
         return case, user, decision
+
+    @staticmethod
+    def _survivors(case: Case, codes: list[str], no_survivor_material: bool) -> list[Survivor]:
+        """The case's survivors named by ``--survivor``, checked before anything is ingested (as the form does)."""
+        wanted = sorted({code.strip().upper() for code in codes if code.strip()})
+        if wanted and no_survivor_material:
+            raise CommandError("Either name the survivors concerned (--survivor) or use --no-survivor-material.")
+        found = list(Survivor.objects.filter(case=case, code__in=wanted).order_by("code"))
+        missing = sorted(set(wanted) - {s.code for s in found})
+        if missing:
+            raise CommandError(f"not a survivor of case {case.reference}: {', '.join(missing)}")
+        return found
 
     def _ingest(self, index: int, count: int, path: Path, case: Case, user: Any, decision: Any, collection: Any) -> Row:
         row = Row(index=index, source=str(path), status="failed")
