@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from teams.models import Jurisdiction, Organisation, Team
@@ -316,7 +317,8 @@ class ConsentAction(models.TextChoices):
     PROCEEDINGS = "proceedings", _("Use in proceedings before a named forum")
     SHARE_UN = "share_un", _("Share with UN bodies")
     SHARE_MEDIA = "share_media", _("Share with media")
-    CONTACT = "contact", _("Contact the survivor")
+    # The same words on the receipt address the survivor ("you"): see cases.receipt.
+    CONTACT = "contact", pgettext_lazy("consent action", "Contact the survivor")
     STATISTICS = "statistics", _("Include in anonymised statistics")
     SHARE_MHPSS_NOTE = "share_mhpss_note", _("Share an MHPSS note with lawyers")
 
@@ -586,7 +588,7 @@ class ApprovalKind(models.TextChoices):
 class ApprovalState(models.TextChoices):
     PENDING = "pending", _("Waiting for a second coalition lead")
     APPROVED = "approved", _("Approved")
-    DECLINED = "declined", _("Declined")
+    DECLINED = "declined", pgettext_lazy("approval request state", "Declined")
     USED = "used", _("Used")
 
 

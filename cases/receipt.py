@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -43,8 +44,15 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _action_text(action: str) -> str:
+    """A consent action's name on the receipt, which speaks to the survivor."""
+    if action == ConsentAction.CONTACT:
+        return pgettext("consent receipt, addressed to the survivor", "Contact the survivor")
+    return str(ConsentAction(action).label)
+
+
 def _row_text(row: MatrixRow) -> str:
-    text = str(ConsentAction(row.action).label)
+    text = _action_text(row.action)
     if row.target:
         text += f" — {row.target}"
     return text

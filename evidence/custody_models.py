@@ -11,12 +11,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TransferState(models.TextChoices):
     PENDING = "pending", _("Awaiting the receiver")
     ACCEPTED = "accepted", _("Accepted")
-    DECLINED = "declined", _("Declined")
+    DECLINED = "declined", pgettext_lazy("custody transfer state", "Declined")
     CANCELLED = "cancelled", _("Withdrawn by the proposer")
 
 
