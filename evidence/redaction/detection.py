@@ -68,6 +68,16 @@ def normalise(text: str) -> str:
     return "".join(_fold_char(ch) for ch in text)
 
 
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def normalise_fast(text: str) -> str:
+    """Same result as ``normalise``, at C speed for long texts: only the distinct non-ASCII characters
+    go through the per-character folding."""
+    table = {ord(ch): _fold_char(ch) for ch in set(text) if not ch.isascii()}
+    return _NOT_ALNUM.sub("", text.translate(table).lower())
+
+
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
     """Return the normalised text and, for each of its characters, the source index."""
     out: list[str] = []
@@ -153,6 +163,9 @@ def _date_variants(term: Term) -> list[str]:
 
 def find_terms(text: str, keys: Sequence[_Key]) -> list[Match]:
     """Exact (normalised) occurrences of the keys, on word boundaries of the source text."""
+    quick = normalise_fast(text)
+    if not any(key.key in quick for key in keys):
+        return []  # the usual case in verification: no key at all, no need for the character map
     folded, index = normalise_with_map(text)
     found: list[Match] = []
     for key in keys:

@@ -179,7 +179,7 @@ def _pages_with_identifiers_in_images(
         source.write_bytes(interim.getvalue())
         for number in pages:
             image_path = ocr.render_pdf_page(source, number, RASTER_DPI, Path(tmp))
-            matches, _covered = ocr.match_words(ocr.words(image_path), terms, policy)
+            matches, _covered = ocr.match_words(ocr.words(image_path, RASTER_DPI), terms, policy)
             if any(m.applied for m in matches):
                 flagged.append(number)
     return flagged
@@ -220,7 +220,7 @@ def _raster_page(
     workdir: Path,
 ) -> bytes:
     image_path = ocr.render_pdf_page(source, number, RASTER_DPI, workdir)
-    words = ocr.words(image_path)
+    words = ocr.words(image_path, RASTER_DPI)
     matches, covered = ocr.match_words(words, terms, policy)
     boxes = [ocr.word_box(words[i]) for match, idx in zip(matches, covered, strict=True) if match.applied for i in idx]
     _count_ocr(matches, report, number)

@@ -107,7 +107,7 @@ def _text_page(
 
 
 def _ocr_page(source: Path, number: int, workdir: Path, terms: Sequence[Term], policy: Policy) -> list[Found]:
-    words = ocr.words(ocr.render_pdf_page(source, number, RASTER_DPI, workdir))
+    words = ocr.words(ocr.render_pdf_page(source, number, RASTER_DPI, workdir), RASTER_DPI)
     text, _owners = ocr.words_text(words)
     matches, covered = ocr.match_words(words, terms, policy)
     scale = 72.0 / RASTER_DPI

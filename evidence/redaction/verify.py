@@ -7,11 +7,13 @@ the place, never the value.
 
 from __future__ import annotations
 
+import contextvars
 import io
 import re
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pikepdf
@@ -44,6 +46,19 @@ class Checker:
 
 
 def verify_pdf(data: bytes, checker: Checker) -> list[Leak]:
+    leaks, image_pages = _structure(data, checker)
+    # OCR of the rendered pages is the slowest reader and runs in tesseract: overlap it with the others.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rendered = pool.submit(contextvars.copy_context().run, _rendered_images, data, image_pages, checker)
+        leaks += _pdfminer(data, checker)
+        leaks += _pdftotext(data, checker)
+        leaks += _decompressed_bytes(data, checker)
+        leaks += rendered.result()
+    return _unique(leaks)
+
+
+def _structure(data: bytes, checker: Checker) -> tuple[list[Leak], list[int]]:
+    """The engine's own reading of every page, metadata and string objects; and the pages showing images."""
     leaks: list[Leak] = []
     image_pages: list[int] = []
     with pikepdf.open(io.BytesIO(data)) as pdf:
@@ -57,11 +72,7 @@ def verify_pdf(data: bytes, checker: Checker) -> list[Leak]:
                 image_pages.append(number)
         leaks += _metadata(pdf, checker)
         leaks += _object_strings(pdf, checker)
-    leaks += _pdfminer(data, checker)
-    leaks += _pdftotext(data, checker)
-    leaks += _decompressed_bytes(data, checker)
-    leaks += _rendered_images(data, image_pages, checker)
-    return _unique(leaks)
+    return leaks, image_pages
 
 
 def _rendered_images(data: bytes, pages: list[int], checker: Checker) -> list[Leak]:
@@ -76,7 +87,7 @@ def _rendered_images(data: bytes, pages: list[int], checker: Checker) -> list[Le
         source.write_bytes(data)
         for number in pages:
             image_path = ocr.render_pdf_page(source, number, RASTER_DPI, Path(tmp))
-            text, _owners = ocr.words_text(ocr.words(image_path))
+            text, _owners = ocr.words_text(ocr.words(image_path, RASTER_DPI))
             leaks += checker.text(text, f"page {number} rendered (OCR)", patterns=False)
     return leaks
 

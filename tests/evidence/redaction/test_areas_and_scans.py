@@ -162,7 +162,7 @@ def test_ocr_of_identical_pixels_runs_once_per_redaction(tmp_path: Path, monkeyp
     Image.new("L", (400, 100), 255).save(page)
     calls: list[Path] = []
     real = ocr._read_words
-    monkeypatch.setattr(ocr, "_read_words", lambda path: calls.append(path) or real(path))
+    monkeypatch.setattr(ocr, "_read_words", lambda path, dpi=None: calls.append(path) or real(path, dpi))
     with ocr.reuse():
         ocr.words(page)
         ocr.words(page)

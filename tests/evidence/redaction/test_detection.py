@@ -71,3 +71,16 @@ def test_policy_can_apply_a_proposed_pattern_category() -> None:
 
 def test_term_repr_hides_the_value() -> None:
     assert "Aïcha" not in repr(NAME[0])
+
+
+def test_the_fast_normalisation_is_the_same_as_the_mapped_one() -> None:
+    from evidence.redaction.detection import normalise, normalise_fast, normalise_with_map
+
+    samples = [
+        "Aïcha Koné, AICHA KONE, A-i cha\u00a0Kone; +236 72 12 34 56 — Œuvre ß ﬁn Ǆ İstanbul ½ ℃ 東京",
+        "\x00\x01 tab\tnew\nline \ufffd\u200b zero width, ÀÉÎÕÜ àéîõü ç Ç ø Ø ł Ł",
+        bytes(range(256)).decode("latin-1"),
+        "",
+    ]
+    for text in samples:
+        assert normalise_fast(text) == normalise(text) == normalise_with_map(text)[0]
