@@ -10,7 +10,7 @@ from audit.services import Target, record
 from cases import selectors
 from cases.consent import evaluate, survivor_target
 from cases.models import Case, ConsentAction, MhpssNote, Survivor
-from teams.access import not_found, require
+from teams.access import acting_as, not_found, require
 from teams.policy import Decision, NoteRef, Perm, SurvivorRef
 
 
@@ -64,6 +64,33 @@ def get_note_for(request: HttpRequest, note_id: int, perm: Perm = Perm.MHPSS_NOT
         case_id=note.survivor.case_id,
     )
     return note, decision
+
+
+def record_case_read(request: HttpRequest, case: Case, decision: Decision) -> None:
+    """The audit event of a read of the case (web or API), in its own transaction."""
+    with transaction.atomic():
+        record(
+            action=Action.CASE_VIEWED,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            case_id=case.pk,
+            targets=[case_target(case.pk)],
+        )
+
+
+def record_survivor_read(request: HttpRequest, survivor: Survivor, decision: Decision, page: str = "") -> None:
+    """Every read of a survivor's file is audited, each page other than the file itself by name."""
+    with transaction.atomic():
+        record(
+            action=Action.SURVIVOR_VIEWED,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            case_id=survivor.case_id,
+            targets=[survivor_target(survivor.pk)],
+            details={"page": page} if page else None,
+        )
 
 
 def listed_cases(request: HttpRequest, *, limit: int | None = None) -> list[Case]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -15,10 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.actions import Action
-from audit.services import Target, record
+from audit.services import Target
 from cases import mhpss, selectors, services
-from cases.access import case_target, get_case_for, get_survivor_for, listed_cases, survivor_ref
+from cases.access import (
+    get_case_for,
+    get_survivor_for,
+    listed_cases,
+    record_case_read,
+    record_survivor_read,
+    survivor_ref,
+)
 from cases.consent import survivor_target
 from cases.consent_services import do_record_consent, do_withdraw_consent
 from cases.models import (
@@ -96,15 +102,7 @@ class CaseDetailView(APIView):
     @extend_schema(responses=CaseSerializer)
     def get(self, request: Request, case_id: int) -> Response:
         case, decision = get_case_for(request._request, case_id)
-        with transaction.atomic():
-            record(
-                action=Action.CASE_VIEWED,
-                user=request.user,
-                acting_as=acting_as(decision),
-                request=request._request,
-                case_id=case.pk,
-                targets=[case_target(case.pk)],
-            )
+        record_case_read(request._request, case, decision)
         return Response(CaseSerializer(case).data)
 
 
@@ -141,15 +139,7 @@ class SurvivorView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, survivor_id: int) -> Response:
         survivor, decision = get_survivor_for(request._request, survivor_id)
-        with transaction.atomic():
-            record(
-                action=Action.SURVIVOR_VIEWED,
-                user=request.user,
-                acting_as=acting_as(decision),
-                request=request._request,
-                case_id=survivor.case_id,
-                targets=[survivor_target(survivor.pk)],
-            )
+        record_survivor_read(request._request, survivor, decision)
         today = timezone.localdate()
         return Response(
             {
@@ -193,54 +183,39 @@ class ConsentListView(APIView):
     @extend_schema(responses=ConsentRecordSerializer(many=True))
     def get(self, request: Request, survivor_id: int) -> Response:
         survivor, decision = get_survivor_for(request._request, survivor_id)
-        with transaction.atomic():
-            record(
-                action=Action.SURVIVOR_VIEWED,
-                user=request.user,
-                acting_as=acting_as(decision),
-                request=request._request,
-                case_id=survivor.case_id,
-                targets=[survivor_target(survivor.pk)],
-                details={"page": "api.consents"},
-            )
+        record_survivor_read(request._request, survivor, decision, "api.consents")
         rows = ConsentRecord.objects.filter(survivor=survivor).order_by("recorded_at", "pk")
         return Response(ConsentRecordSerializer(rows, many=True).data)
 
     @extend_schema(request=ConsentRecordSerializer, responses={201: ConsentRecordSerializer})
     def post(self, request: Request, survivor_id: int) -> Response:
-        survivor, decision = get_survivor_for(request._request, survivor_id, Perm.CONSENT_RECORD)
-        serializer = ConsentRecordSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            rec = do_record_consent(
-                survivor=survivor,
-                user=request.user,
-                acting_as=acting_as(decision),
-                request=request._request,
-                **serializer.validated_data,
-            )
-        except DjangoValidationError as error:
-            _raise(error)
-        return Response(ConsentRecordSerializer(rec).data, status=status.HTTP_201_CREATED)
+        return _consent_change(request, survivor_id, ConsentRecordSerializer, do_record_consent)
 
 
 class WithdrawView(APIView):
     @extend_schema(request=WithdrawSerializer, responses={201: ConsentRecordSerializer})
     def post(self, request: Request, survivor_id: int) -> Response:
-        survivor, decision = get_survivor_for(request._request, survivor_id, Perm.CONSENT_RECORD)
-        serializer = WithdrawSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            rec = do_withdraw_consent(
-                survivor=survivor,
-                user=request.user,
-                acting_as=acting_as(decision),
-                request=request._request,
-                **serializer.validated_data,
-            )
-        except DjangoValidationError as error:
-            _raise(error)
-        return Response(ConsentRecordSerializer(rec).data, status=status.HTTP_201_CREATED)
+        return _consent_change(request, survivor_id, WithdrawSerializer, do_withdraw_consent)
+
+
+def _consent_change(
+    request: Request, survivor_id: int, serializer_class: type[serializers.Serializer[Any]], service: Callable[..., Any]
+) -> Response:
+    """Record a consent decision or a withdrawal (``service``) for the survivor; the new record, 201."""
+    survivor, decision = get_survivor_for(request._request, survivor_id, Perm.CONSENT_RECORD)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    try:
+        rec = service(
+            survivor=survivor,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request._request,
+            **serializer.validated_data,
+        )
+    except DjangoValidationError as error:
+        _raise(error)
+    return Response(ConsentRecordSerializer(rec).data, status=status.HTTP_201_CREATED)
 
 
 class NoteSerializer(serializers.Serializer[Any]):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,10 +16,17 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.sudo import sudo_redirect
-from audit.actions import Action
-from audit.services import record
 from cases import mhpss, selectors, services
-from cases.access import case_target, get_case_for, get_note_for, get_survivor_for, listed_cases, survivor_ref
+from cases.access import (
+    case_target,
+    get_case_for,
+    get_note_for,
+    get_survivor_for,
+    listed_cases,
+    record_case_read,
+    record_survivor_read,
+    survivor_ref,
+)
 from cases.approvals import do_request_approval
 from cases.consent import ConsentRefused, survivor_target
 from cases.consent_services import do_record_consent, do_withdraw_consent
@@ -40,7 +47,7 @@ from cases.forms import (
     SurvivorUpdateForm,
     WithdrawForm,
 )
-from cases.models import ApprovalKind, Notification
+from cases.models import ApprovalKind, Notification, Survivor
 from cases.receipt import ReceiptContact, do_print_receipt
 from cases.survivors import (
     IdentityData,
@@ -55,7 +62,7 @@ from cases.survivors import (
 )
 from teams.access import acting_as, not_found, record_denial, request_actor
 from teams.models import Team
-from teams.policy import Perm, TeamRef, decide
+from teams.policy import Decision, Perm, TeamRef, decide
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -116,15 +123,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case, decision = get_case_for(request, case_id)
     actor = request_actor(request)
     can_edit = bool(decide(actor, Perm.CASE_EDIT, case.as_ref()))
-    with transaction.atomic():
-        record(
-            action=Action.CASE_VIEWED,
-            user=request.user,
-            acting_as=acting_as(decision),
-            request=request,
-            case_id=case.pk,
-            targets=[case_target(case.pk)],
-        )
+    record_case_read(request, case, decision)
     context = {
         "case": case,
         "status": selectors.current_status(case),
@@ -207,15 +206,7 @@ def survivor_detail(request: HttpRequest, survivor_id: int) -> HttpResponse:
     actor = request_actor(request)
     ref = survivor_ref(survivor)
     today = timezone.localdate()
-    with transaction.atomic():
-        record(
-            action=Action.SURVIVOR_VIEWED,
-            user=request.user,
-            acting_as=acting_as(decision),
-            request=request,
-            case_id=survivor.case_id,
-            targets=[survivor_target(survivor.pk)],
-        )
+    record_survivor_read(request, survivor, decision)
     context = {
         "survivor": survivor,
         "case": survivor.case,
@@ -234,6 +225,22 @@ def survivor_detail(request: HttpRequest, survivor_id: int) -> HttpResponse:
     return render(request, "cases/survivor_detail.html", context)
 
 
+def _save_for_survivor(
+    request: HttpRequest, form: Any, survivor: Survivor, decision: Decision, service: Callable[..., Any], done: str
+) -> HttpResponse | None:
+    """Run ``service`` on the survivor with the form's data as the caller: the way back to the survivor's
+    page with ``done``, or None with the service's objections put on the form."""
+    try:
+        service(
+            survivor=survivor, user=request.user, acting_as=acting_as(decision), request=request, **form.cleaned_data
+        )
+    except ValidationError as error:
+        _apply_errors(form, error)
+        return None
+    messages.success(request, done)
+    return redirect("cases:survivor", survivor_id=survivor.pk)
+
+
 @login_required
 @GET_POST
 def consent_record(request: HttpRequest, survivor_id: int) -> HttpResponse:
@@ -242,20 +249,10 @@ def consent_record(request: HttpRequest, survivor_id: int) -> HttpResponse:
     if survivor.child_now:
         initial["given_by"] = "guardian"
     form = ConsentForm(request.POST or None, survivor=survivor, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            do_record_consent(
-                survivor=survivor,
-                user=request.user,
-                acting_as=acting_as(decision),
-                request=request,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Consent recorded."))
-            return redirect("cases:survivor", survivor_id=survivor.pk)
+    posted = request.method == "POST" and form.is_valid()
+    done = _("Consent recorded.")
+    if posted and (saved := _save_for_survivor(request, form, survivor, decision, do_record_consent, done)):
+        return saved
     return render(request, "cases/consent_form.html", {"survivor": survivor, "form": form})
 
 
@@ -264,20 +261,9 @@ def consent_record(request: HttpRequest, survivor_id: int) -> HttpResponse:
 def consent_withdraw(request: HttpRequest, survivor_id: int) -> HttpResponse:
     survivor, decision = get_survivor_for(request, survivor_id, Perm.CONSENT_RECORD)
     form = WithdrawForm(request.POST, survivor=survivor)
-    if form.is_valid():
-        try:
-            do_withdraw_consent(
-                survivor=survivor,
-                user=request.user,
-                acting_as=acting_as(decision),
-                request=request,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Withdrawal recorded; it applies at once."))
-            return redirect("cases:survivor", survivor_id=survivor.pk)
+    done = _("Withdrawal recorded; it applies at once.")
+    if form.is_valid() and (saved := _save_for_survivor(request, form, survivor, decision, do_withdraw_consent, done)):
+        return saved
     return render(request, "cases/withdraw_form.html", {"survivor": survivor, "form": form}, status=400)
 
 
@@ -372,20 +358,6 @@ def identity_reveal(request: HttpRequest, survivor_id: int) -> HttpResponseBase:
     return response
 
 
-def _record_survivor_read(request: HttpRequest, survivor: Any, decision: Any, page: str) -> None:
-    """Every read of a survivor's file is audited, each page by name."""
-    with transaction.atomic():
-        record(
-            action=Action.SURVIVOR_VIEWED,
-            user=request.user,
-            acting_as=acting_as(decision),
-            request=request,
-            case_id=survivor.case_id,
-            targets=[survivor_target(survivor.pk)],
-            details={"page": page},
-        )
-
-
 @login_required
 @GET_POST
 @sensitive_post_parameters()
@@ -394,7 +366,7 @@ def notes(request: HttpRequest, survivor_id: int) -> HttpResponse:
     actor = request_actor(request)
     may_write = decide(actor, Perm.MHPSS_NOTE_WRITE, survivor_ref(survivor))
     if request.method == "GET":
-        _record_survivor_read(request, survivor, decision, "notes")
+        record_survivor_read(request, survivor, decision, "notes")
     form = NoteForm(request.POST or None)
     if request.method == "POST":
         if not may_write:
@@ -440,7 +412,7 @@ def interviews(request: HttpRequest, survivor_id: int) -> HttpResponse:
     today = timezone.localdate()
     may_record = decide(request_actor(request), Perm.INTERVIEW_RECORD, survivor_ref(survivor))
     if request.method == "GET":
-        _record_survivor_read(request, survivor, decision, "interviews")
+        record_survivor_read(request, survivor, decision, "interviews")
     form = InterviewForm(request.POST or None, initial={"held_on": today})
     if request.method == "POST":
         if not may_record or may_record.acting_as is None:
@@ -488,7 +460,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def custodians(request: HttpRequest, survivor_id: int) -> HttpResponse:
     survivor, decision = get_survivor_for(request, survivor_id, Perm.IDENTITY_MANAGE)
     if request.method == "GET":
-        _record_survivor_read(request, survivor, decision, "custodians")
+        record_survivor_read(request, survivor, decision, "custodians")
     candidates = selectors.custodian_candidates(survivor)
     form = CustodianForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
@@ -514,23 +486,12 @@ def custodians(request: HttpRequest, survivor_id: int) -> HttpResponse:
 def survivor_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
     survivor, decision = get_survivor_for(request, survivor_id, Perm.SURVIVOR_EDIT)
     if request.method == "GET":
-        _record_survivor_read(request, survivor, decision, "edit")
+        record_survivor_read(request, survivor, decision, "edit")
     initial = {name: getattr(survivor, name) for name in SurvivorUpdateForm.base_fields}
     form = SurvivorUpdateForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            do_update_survivor(
-                survivor=survivor,
-                user=request.user,
-                acting_as=acting_as(decision),
-                request=request,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("cases:survivor", survivor_id=survivor.pk)
+    posted = request.method == "POST" and form.is_valid()
+    if posted and (saved := _save_for_survivor(request, form, survivor, decision, do_update_survivor, _("Saved."))):
+        return saved
     return render(request, "cases/survivor_edit.html", {"survivor": survivor, "form": form})
 
 

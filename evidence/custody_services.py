@@ -245,16 +245,8 @@ def do_accept_transfer(
             item.seal_number = transfer.new_seal_number
             fields += ["physical_location", "seal_number"]
         item.save(update_fields=fields)
-        record(
-            action=Action.CUSTODY_TRANSFER_ACCEPTED,
-            user=user,
-            acting_as=acting_as,
-            request=request,
-            purpose=transfer.decision_note,
-            case_id=item.case_id,
-            targets=[item_target(item.pk), transfer_target(transfer.pk)],
-            details=_transfer_details(transfer, item),
-        )
+        accepted = Action.CUSTODY_TRANSFER_ACCEPTED
+        _record_answer(accepted, transfer, item, user=user, acting_as=acting_as, request=request)
     return transfer
 
 
@@ -277,17 +269,30 @@ def _end_pending(
         if answerer != user.pk:
             raise CustodyError("not_answerer", _("You cannot answer this transfer."))
         _close(transfer, state, note)
-        record(
-            action=action,
-            user=user,
-            acting_as=acting_as,
-            request=request,
-            purpose=transfer.decision_note,
-            case_id=item.case_id,
-            targets=[item_target(item.pk), transfer_target(transfer.pk)],
-            details=_transfer_details(transfer, item),
-        )
+        _record_answer(action, transfer, item, user=user, acting_as=acting_as, request=request)
     return transfer
+
+
+def _record_answer(
+    action: Action,
+    transfer: CustodyTransfer,
+    item: EvidenceItem,
+    *,
+    user: User,
+    acting_as: ActingAs | None,
+    request: HttpRequest | None,
+) -> None:
+    """The audit event of an answer to a pending transfer, written in the answer's transaction."""
+    record(
+        action=action,
+        user=user,
+        acting_as=acting_as,
+        request=request,
+        purpose=transfer.decision_note,
+        case_id=item.case_id,
+        targets=[item_target(item.pk), transfer_target(transfer.pk)],
+        details=_transfer_details(transfer, item),
+    )
 
 
 def do_decline_transfer(
