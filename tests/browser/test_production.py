@@ -52,6 +52,8 @@ def test_a_lawyer_builds_releases_and_downloads_a_production(
     expect(page.get_by_role("heading", name="Confirm your identity")).to_be_visible()
     page.locator("input[name=password]").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Confirm").click()
+    page.wait_for_load_state()
+    page.goto(f"/evidence/productions/{Production.objects.get().pk}/")
     page.get_by_role("button", name="Release the production").click()
     expect(page.locator("#state")).to_have_text("Released")
 
