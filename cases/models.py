@@ -553,29 +553,32 @@ class Grant(models.Model):
 
 def grant_facts(case_id: int) -> tuple[GrantFact, ...]:
     """The policy's facts about the live grants on a case: the one place they are built."""
-    grants = list(Grant.objects.filter(case_id=case_id, state=GrantState.ACTIVE))
-    if not grants:
-        return ()
+    # One query whether the case has grants or not (a row per grant and linked item), so that judging a
+    # case costs the same for every case, and for a case that does not exist. Items are linked from the
+    # evidence side; the reverse lookup needs no import of it.
+    fields = ("pk", "grantee_team_id", "grantee_user_id", "level", "rights", "state", "expires_at")
+    rows = Grant.objects.filter(case_id=case_id, state=GrantState.ACTIVE).values_list(
+        *fields, "item_scoped", "residency_limited", "granted_items__item_id"
+    )
+    grants: dict[int, tuple[Any, ...]] = {}
     items: dict[int, set[int]] = {}
-    # Items are linked from the evidence side; the reverse lookup needs no import of it.
-    for grant_id, item_id in Grant.objects.filter(pk__in=[g.pk for g in grants]).values_list(
-        "pk", "granted_items__item_id"
-    ):
+    for *grant, item_id in rows:
+        grants[grant[0]] = tuple(grant)
         if item_id is not None:
-            items.setdefault(grant_id, set()).add(item_id)
+            items.setdefault(grant[0], set()).add(item_id)
     return tuple(
         GrantFact(
-            grant_id=g.pk,
-            team_id=g.grantee_team_id,
-            user_id=g.grantee_user_id,
-            level=g.level,
-            rights=frozenset(g.rights),
-            state=g.state,
-            expires_at=g.expires_at,
-            item_ids=frozenset(items.get(g.pk, ())) if g.item_scoped else None,
-            residency_limited=g.residency_limited,
+            grant_id=pk,
+            team_id=team_id,
+            user_id=user_id,
+            level=level,
+            rights=frozenset(rights),
+            state=state,
+            expires_at=expires_at,
+            item_ids=frozenset(items.get(pk, ())) if item_scoped else None,
+            residency_limited=residency_limited,
         )
-        for g in grants
+        for pk, team_id, user_id, level, rights, state, expires_at, item_scoped, residency_limited in grants.values()
     )
 
 
