@@ -10,7 +10,7 @@ from audit.services import Target, record
 from cases import selectors
 from cases.consent import evaluate, survivor_target
 from cases.models import Case, ConsentAction, MhpssNote, Survivor
-from teams.access import acting_as, not_found, require
+from teams.access import acting_as, require_found
 from teams.policy import Decision, NoteRef, Perm, SurvivorRef
 
 
@@ -31,36 +31,46 @@ def note_ref(note: MhpssNote) -> NoteRef:
     return NoteRef(note_id=note.pk, survivor=survivor_ref(note.survivor), shared_with_lawyers=shared)
 
 
+def missing_case(case_id: int = 0) -> Case:
+    """A placeholder for a case that does not exist: its ref costs the same queries and matches nobody."""
+    return Case(pk=case_id, organisation_id=0)
+
+
 def get_case_for(request: HttpRequest, case_id: int, perm: Perm = Perm.CASE_VIEW) -> tuple[Case, Decision]:
-    case = Case.objects.select_related("organisation", "host_jurisdiction").filter(pk=case_id).first()
-    if case is None:
-        raise not_found(request, perm=perm, targets=[case_target(case_id)])
-    decision = require(request, perm, case.as_ref(), targets=[case_target(case.pk)], case_id=case.pk)
+    found = Case.objects.select_related("organisation", "host_jurisdiction").filter(pk=case_id).first()
+    case = found or missing_case(case_id)
+    decision = require_found(
+        request, perm, case.as_ref(), found=found is not None, targets=[case_target(case_id)], case_id=case.pk
+    )
     return case, decision
 
 
 def get_survivor_for(
     request: HttpRequest, survivor_id: int, perm: Perm = Perm.SURVIVOR_VIEW
 ) -> tuple[Survivor, Decision]:
-    survivor = Survivor.objects.select_related("case").filter(pk=survivor_id).first()
-    if survivor is None:
-        raise not_found(request, perm=perm, targets=[survivor_target(survivor_id)])
-    decision = require(
-        request, perm, survivor_ref(survivor), targets=[survivor_target(survivor.pk)], case_id=survivor.case_id
+    found = Survivor.objects.select_related("case").filter(pk=survivor_id).first()
+    survivor = found or Survivor(pk=survivor_id, case=missing_case())
+    decision = require_found(
+        request,
+        perm,
+        survivor_ref(survivor),
+        found=found is not None,
+        targets=[survivor_target(survivor_id)],
+        case_id=survivor.case_id,
     )
     return survivor, decision
 
 
 def get_note_for(request: HttpRequest, note_id: int, perm: Perm = Perm.MHPSS_NOTE_READ) -> tuple[MhpssNote, Decision]:
-    note = MhpssNote.objects.select_related("survivor", "survivor__case").filter(pk=note_id).first()
+    found = MhpssNote.objects.select_related("survivor", "survivor__case").filter(pk=note_id).first()
+    note = found or MhpssNote(pk=note_id, survivor=Survivor(pk=0, case=missing_case()))
     target = Target("cases.mhpss_note", note_id)
-    if note is None:
-        raise not_found(request, perm=perm, targets=[target])
-    decision = require(
+    decision = require_found(
         request,
         perm,
         note_ref(note),
-        targets=[target, survivor_target(note.survivor_id)],
+        found=found is not None,
+        targets=[target, survivor_target(note.survivor_id)] if found else [target],
         case_id=note.survivor.case_id,
     )
     return note, decision

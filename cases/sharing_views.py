@@ -18,13 +18,13 @@ from audit.actions import Action
 from audit.selectors import spreadsheet_safe
 from audit.services import Target, record
 from cases import sharing_selectors as selectors
-from cases.access import case_target, get_case_for
+from cases.access import case_target, get_case_for, missing_case
 from cases.approvals import ApprovalRefused, do_decide_approval, do_request_approval
 from cases.consent import ConsentRefused
 from cases.models import ApprovalKind, ApprovalRequest, Grant
 from cases.sharing import GrantInvalid, approval_subject, do_grant, do_revoke_grant, grant_target, is_cross_border
 from cases.sharing_forms import ApprovalRequestForm, GrantForm, RevokeForm
-from teams.access import acting_as, not_found, request_actor, require
+from teams.access import acting_as, not_found, request_actor, require_found
 from teams.policy import Decision, OrganisationRef, Perm, decide
 
 
@@ -73,10 +73,16 @@ def grants(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _grant_for(request: HttpRequest, grant_id: int, perm: Perm) -> tuple[Grant, Decision]:
-    grant = Grant.objects.select_related("case").filter(pk=grant_id).first()
-    if grant is None:
-        raise not_found(request, perm=perm, targets=[grant_target(grant_id)])
-    decision = require(request, perm, grant.case.as_ref(), targets=[grant_target(grant.pk)], case_id=grant.case_id)
+    found = Grant.objects.select_related("case").filter(pk=grant_id).first()
+    grant = found or Grant(pk=grant_id, case=missing_case())
+    decision = require_found(
+        request,
+        perm,
+        grant.case.as_ref(),
+        found=found is not None,
+        targets=[grant_target(grant_id)],
+        case_id=grant.case_id,
+    )
     return grant, decision
 
 
@@ -129,12 +135,16 @@ def request_approval(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def decide_approval(request: HttpRequest, approval_id: int) -> HttpResponse:
-    approval = ApprovalRequest.objects.select_related("case").filter(pk=approval_id).first()
+    found = ApprovalRequest.objects.select_related("case").filter(pk=approval_id).first()
+    approval = found or ApprovalRequest(pk=approval_id, case=missing_case())
     target = Target("sharing.approval", approval_id)
-    if approval is None:
-        raise not_found(request, perm=Perm.APPROVAL_DECIDE, targets=[target])
-    decision = require(
-        request, Perm.APPROVAL_DECIDE, approval.case.as_ref(), targets=[target], case_id=approval.case_id
+    decision = require_found(
+        request,
+        Perm.APPROVAL_DECIDE,
+        approval.case.as_ref(),
+        found=found is not None,
+        targets=[target],
+        case_id=approval.case_id,
     )
     try:
         do_decide_approval(

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from django.http import HttpRequest
 
 from audit.services import Target
+from cases.access import missing_case
 from cases.models import Case
 from evidence.models import DerivativeKind, EvidenceItem
-from teams.access import not_found, request_actor, require
+from teams.access import request_actor, require_found
 from teams.policy import CaseRef, Decision, ItemRef, Perm, decide
 
 
@@ -34,26 +35,33 @@ def item_ref(item: EvidenceItem, case_ref: CaseRef | None = None) -> ItemRef:
     )
 
 
+def missing_item(item_id: int) -> EvidenceItem:
+    """A placeholder for an item that does not exist, judged with the same queries as a real one."""
+    return EvidenceItem(pk=item_id, case=missing_case())
+
+
 def get_item_for(request: HttpRequest, item_id: int, perm: Perm = Perm.EVIDENCE_VIEW) -> tuple[EvidenceItem, Decision]:
-    item = (
+    found = (
         EvidenceItem.objects.select_related(
             "case", "case__organisation", "case__host_jurisdiction", "custodian", "duplicate_of", "derivative_of"
         )
         .filter(pk=item_id)
         .first()
     )
-    if item is None:
-        raise not_found(request, perm=perm, targets=[item_target(item_id)])
-    decision = require(request, perm, item_ref(item), targets=[item_target(item.pk)], case_id=item.case_id)
+    item = found or missing_item(item_id)
+    decision = require_found(
+        request, perm, item_ref(item), found=found is not None, targets=[item_target(item_id)], case_id=item.case_id
+    )
     return item, decision
 
 
 def get_case_for(request: HttpRequest, case_id: int, perm: Perm) -> tuple[Case, Decision]:
     """The case an evidence action happens in (listing: CASE_VIEW; intake: EVIDENCE_UPLOAD)."""
-    case = Case.objects.select_related("organisation", "host_jurisdiction").filter(pk=case_id).first()
-    if case is None:
-        raise not_found(request, perm=perm, targets=[case_target(case_id)])
-    decision = require(request, perm, case.as_ref(), targets=[case_target(case.pk)], case_id=case.pk)
+    found = Case.objects.select_related("organisation", "host_jurisdiction").filter(pk=case_id).first()
+    case = found or missing_case(case_id)
+    decision = require_found(
+        request, perm, case.as_ref(), found=found is not None, targets=[case_target(case_id)], case_id=case.pk
+    )
     return case, decision
 
 

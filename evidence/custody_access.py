@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from audit.services import Target
-from evidence.access import get_case_for, item_ref, item_target
+from evidence.access import get_case_for, item_ref, item_target, missing_item
 from evidence.custody_models import CustodyTransfer, TransferState
 from evidence.models import EvidenceItem
-from teams.access import not_found, require
+from teams.access import require_found
 from teams.policy import CustodyRef, Decision, Perm
 
 
@@ -35,11 +35,12 @@ def custody_ref(item: EvidenceItem, pending: CustodyTransfer | None = None) -> C
 
 def get_item_for(request: HttpRequest, item_id: int, perm: Perm) -> tuple[EvidenceItem, Decision]:
     """The item if the caller may ``perm`` it, judged with its pending transfer; otherwise 404."""
-    item = EvidenceItem.objects.select_related("case", "custodian").filter(pk=item_id).first()
-    if item is None:
-        raise not_found(request, perm=perm, targets=[item_target(item_id)])
+    found = EvidenceItem.objects.select_related("case", "custodian").filter(pk=item_id).first()
+    item = found or missing_item(item_id)
     ref = custody_ref(item, pending_transfer(item))
-    decision = require(request, perm, ref, targets=[item_target(item.pk)], case_id=item.case_id)
+    decision = require_found(
+        request, perm, ref, found=found is not None, targets=[item_target(item_id)], case_id=item.case_id
+    )
     return item, decision
 
 

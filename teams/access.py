@@ -71,6 +71,27 @@ def not_found(
     return Http404()
 
 
+def require_found(
+    request: HttpRequest,
+    perm: Perm,
+    resource: Any,
+    *,
+    found: bool,
+    targets: Iterable[Target],
+    case_id: int | None = None,
+) -> Decision:
+    """``require`` for an object looked up by id, found or not.
+
+    When it was not found, ``resource`` is built from a placeholder with the missing id by the same
+    code (and so the same queries) as for a real object; the policy is asked all the same and the answer
+    ignored. A missing object and a hidden one thus cost the same work, not only the same body.
+    """
+    decision = decide(request_actor(request), perm, resource)
+    if not found or not decision:
+        raise not_found(request, perm=perm, targets=targets, case_id=case_id if found else None)
+    return decision
+
+
 def require(
     request: HttpRequest,
     perm: Perm,
