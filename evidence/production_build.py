@@ -167,9 +167,10 @@ def _write(production: Production, rows: list[ProductionItem], start: int) -> tu
         Production.objects.filter(pk=production.pk).update(progress_done=done)
 
     writer = SealedWriter(services.plan_for(production.case), uid=uuid.uuid4())
+    sink = PackageSink(writer)
     try:
         result = write_package(
-            cast(BinaryIO, PackageSink(writer)),
+            cast(BinaryIO, sink),
             info=_info(production, start),
             documents=documents(),
             withheld=[_withheld(r) for r in rows if r.form == ProducedForm.WITHHELD],
@@ -179,6 +180,7 @@ def _write(production: Production, rows: list[ProductionItem], start: int) -> tu
         )
         sealed = writer.finish()
     except BaseException as error:
+        sink.drop()
         writer.abort(error)
         raise _failure(error, controls) from error
     return result, sealed

@@ -24,12 +24,19 @@ class PackageSink(io.RawIOBase):
         super().__init__()
         self.writer = writer
         self.written = 0
+        self.dropped = False
 
     def writable(self) -> bool:
         return True
 
+    def drop(self) -> None:
+        """The build failed and the partial object is gone: bytes still flushed by the writer are ignored."""
+        self.dropped = True
+
     def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
         chunk = bytes(data)
+        if self.dropped:
+            return len(chunk)
         self.writer.write(chunk)
         self.written += len(chunk)
         return len(chunk)
