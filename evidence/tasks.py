@@ -20,4 +20,5 @@ def purge_stale_uploads() -> int:
     return do_purge_stale_uploads()
 
 
+from evidence.production_tasks import build_production  # noqa: E402, F401  (registers the task)
 from evidence.redaction_tasks import redact_propose, redact_release  # noqa: E402, F401  (registers the tasks)
