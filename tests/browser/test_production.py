@@ -22,9 +22,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_lawyer_builds_releases_and_downloads_a_production(
     page: Page,
     pw: ProdWorld,
-    upload: Any,
+    upload: Any,  # noqa: F811
     celery_live: Any,
-    tmp_path: Any,  # noqa: F811
+    tmp_path: Any,
 ) -> None:
     # Originals stay in the host country and the court sits abroad: the redacted copy is produced.
     Organisation.objects.filter(pk=pw.case.organisation_id).update(originals_stay_in_jurisdiction=True)
