@@ -117,6 +117,18 @@ def test_a_team_of_the_owning_organisation_needs_no_team_consent_for_redacted_co
     assert sw.grant(level=GrantLevel.REDACTED, grantee_team=sister).state == GrantState.ACTIVE
 
 
+def test_the_expiry_task_is_registered_and_on_the_daily_beat() -> None:
+    from django.conf import settings
+
+    from vault.celery import app
+
+    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "sharing.expire_grants"]
+    assert len(entries) == 1 and entries[0]["schedule"] <= 24 * 60 * 60
+    app.loader.import_default_modules()
+    assert "sharing.expire_grants" in app.tasks
+    assert settings.CUSTODY_GRANT_WARN_DAYS == 7
+
+
 def test_daily_task_warns_a_week_before_then_expires(sw: ShareWorld) -> None:
     from cases.models import Notification
     from cases.tasks import expire_grants
