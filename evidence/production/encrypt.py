@@ -27,7 +27,8 @@ PIPE_CHUNK = 64 * 1024
 def import_recipient(recipient_key: str, home: Path) -> tuple[gnupg.GPG, str]:
     """Import the key into ``home``; the gpg handle and the fingerprint of the key to encrypt to."""
     home.mkdir(mode=0o700, exist_ok=True)
-    gpg = gnupg.GPG(gnupghome=str(home))
+    # No agent: encrypting to a public key needs no secret key, and an agent would outlive the home.
+    gpg = gnupg.GPG(gnupghome=str(home), options=["--no-autostart"])
     imported = gpg.import_keys(recipient_key)
     fingerprints = sorted(set(imported.fingerprints or []))
     if len(fingerprints) != 1:
@@ -49,7 +50,8 @@ class EncryptingSink:
         gpg, self.fingerprint = import_recipient(recipient_key, home)
         self.sink = sink
         self.errors = tempfile.TemporaryFile(dir=home)  # noqa: SIM115 (gpg's messages only; closed by close/abort)
-        command = [gpg.gpgbinary, "--homedir", str(home), "--batch", "--no-tty", "--quiet", "--trust-model", "always"]
+        command = [gpg.gpgbinary, "--homedir", str(home), "--batch", "--no-tty", "--no-autostart", "--quiet"]
+        command += ["--trust-model", "always"]
         command += ["--compress-algo", "none", "--recipient", self.fingerprint, "--output", "-", "--encrypt"]
         self.process = subprocess.Popen(  # noqa: S603 (fixed arguments, no shell)
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors

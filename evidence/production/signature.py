@@ -32,7 +32,8 @@ def check_signature(directory: Path, *, key: str | None, fingerprints: Sequence[
             raise ProductionError(f"{bag.PUBLIC_KEY} is missing")
         key = packaged.read_text(encoding="ascii", errors="replace")
     with tempfile.TemporaryDirectory(prefix="custody-gpg-", dir=scratch_base()) as home:
-        gpg = gnupg.GPG(gnupghome=home)
+        # No agent: checking a signature needs no secret key, and an agent would outlive the home.
+        gpg = gnupg.GPG(gnupghome=home, options=["--no-autostart"])
         if not gpg.import_keys(key).fingerprints:
             raise ProductionError("no OpenPGP public key could be read to check the signature with")
         result = gpg.verify_data(str(signature), manifest.read_bytes())

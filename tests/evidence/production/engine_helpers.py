@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import datetime
 import hashlib
 import io
 import json
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -19,13 +22,27 @@ from evidence.production.package import PackageInfo, ProducedDocument, WithheldE
 
 VENV_BIN = Path(__file__).resolve().parents[3] / ".venv" / "bin"
 CREATED = "2026-11-30T09:15:00Z"
+FIXED_DATE = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
+
+
+def gpg_home(prefix: str) -> str:
+    """A throw-away GnuPG home whose agent (started by key generation, decryption or a plain
+    ``gpg --import``) is stopped and whose directory is removed when the test process ends."""
+    home = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(release_gpg_home, home)
+    return home
+
+
+def release_gpg_home(home: str) -> None:
+    subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], capture_output=True, check=False)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 class KeySigner:
     """A real GnuPG signing key in its own home; signatures memoised so equal input gives equal bytes."""
 
     def __init__(self, name: str = "Production test") -> None:
-        self.home = tempfile.mkdtemp(prefix="custody-test-signer-")
+        self.home = gpg_home("custody-test-signer-")
         self.gpg = gnupg.GPG(gnupghome=self.home)
         spec = self.gpg.gen_key_input(
             key_type="EDDSA", key_curve="ed25519", key_usage="sign", name_real=name,
@@ -53,6 +70,7 @@ def signer() -> KeySigner:
 
 def fpdf_pdf(texts: list[str]) -> bytes:
     doc = FPDF()
+    doc.set_creation_date(FIXED_DATE)  # same input, same bytes: builds can be compared byte for byte
     doc.set_font("helvetica", size=14)
     for text in texts:
         doc.add_page()
@@ -152,6 +170,13 @@ def clerk_steps(bag: Path) -> list[tuple[str, int, str]]:
     """The documented standard-tool steps, each with its exit status and output."""
     gnupg_home = tempfile.mkdtemp(prefix="custody-clerk-")
     env = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "GNUPGHOME": gnupg_home, "LC_ALL": "C.UTF-8"}
+    try:
+        return _run_steps(bag, env)
+    finally:
+        release_gpg_home(gnupg_home)
+
+
+def _run_steps(bag: Path, env: dict[str, str]) -> list[tuple[str, int, str]]:
     steps = [
         "bagit.py --validate .",
         "sha256sum -c manifest-sha256.txt",

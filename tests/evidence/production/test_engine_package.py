@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tests.evidence.production.engine_helpers import (
     NonSeekable,
     document,
     fpdf_pdf,
+    gpg_home,
     info,
     mixed_documents,
     signer,
@@ -201,7 +201,7 @@ def test_the_vault_signer_signs_the_package(tmp_path: Path) -> None:
 
 
 def _recipient() -> tuple[gnupg.GPG, str]:
-    gpg = gnupg.GPG(gnupghome=tempfile.mkdtemp(prefix="custody-recipient-"))
+    gpg = gnupg.GPG(gnupghome=gpg_home("custody-recipient-"))
     spec = gpg.gen_key_input(
         key_type="EDDSA", key_curve="ed25519", subkey_type="ECDH", subkey_curve="cv25519",
         name_email="clerk@court.invalid", no_protection=True, expire_date=0,
