@@ -16,14 +16,13 @@ import io
 import os
 import shutil
 import subprocess
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
 from pdfminer.fontmetrics import FONT_METRICS
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from .detection import Match, Policy, Term, detect
 
@@ -215,27 +214,45 @@ def _layer_text(word: Word, dpi: int, page_height: float) -> bytes:
     return head + encoded + b") Tj ET\n"
 
 
+JPEG_QUALITY = 85
+
+
+def _jpeg(image: Image.Image) -> tuple[bytes, pikepdf.Name]:
+    """The burned page as JPEG (as tesseract's own PDF pages are), in grey when it has no colour.
+
+    Only the burned pixels are encoded: the boxes are uniform black before compression, so no trace
+    of what they cover can be in the file. JPEG keeps the copy small and keeps qpdf's decompressed
+    form (read by verification) from expanding to the raw pixels.
+    """
+    rgb = image.convert("RGB")
+    red, green, blue = rgb.split()
+    grey = ImageChops.difference(red, green).getbbox() is None and ImageChops.difference(green, blue).getbbox() is None
+    out = io.BytesIO()
+    (red if grey else rgb).save(out, format="JPEG", quality=JPEG_QUALITY)
+    return out.getvalue(), pikepdf.Name.DeviceGray if grey else pikepdf.Name.DeviceRGB
+
+
 def searchable_page(image: Image.Image, found: Sequence[Word], dpi: int) -> bytes:
     """A one-page PDF of ``image`` with an invisible text layer made of ``found`` (already filtered).
 
     Built from the words read before burning rather than by reading the burned image again: the
     words under the boxes are left out, and no second OCR pass is needed.
     """
-    rgb = image.convert("RGB")
-    width, height = rgb.size
+    width, height = image.size
     page_w, page_h = width * 72.0 / dpi, height * 72.0 / dpi
     pdf = pikepdf.new()
+    encoded, colour_space = _jpeg(image)
     pixels = pikepdf.Stream(
         pdf,
-        zlib.compress(rgb.tobytes(), 6),
+        encoded,
         pikepdf.Dictionary(
             Type=pikepdf.Name.XObject,
             Subtype=pikepdf.Name.Image,
             Width=width,
             Height=height,
-            ColorSpace=pikepdf.Name.DeviceRGB,
+            ColorSpace=colour_space,
             BitsPerComponent=8,
-            Filter=pikepdf.Name.FlateDecode,
+            Filter=pikepdf.Name.DCTDecode,
         ),
     )
     font = pikepdf.Dictionary(
