@@ -12,7 +12,9 @@ PostgreSQL = database ``custody_bench`` on the local server (``--pg-url``, dropp
    re-encodes and re-hashes every event, checks links, sequence, checkpoints and the target index.
    raw = a plain Python SHA-256 chain over the same canonical bytes, already in memory.
    The ratio verify/raw is the figure of merit (target: within 3x). The walk is also timed with
-   one process per CPU (``verify_audit --workers N``).
+   one process per CPU (``verify_audit --workers N``), and on PostgreSQL twice more over keyset
+   chunks of plain rows (the SQLite path) interleaved with two more COPY walks, with the CPU of
+   the client and of its database backend for each, so the two paths are compared in one run.
 3. write cost: ``--writes`` memberships added through ``teams.services.do_add_membership`` (one
    transaction: existence check, insert, audit event) against the same insert with a bare ORM
    ``Membership.objects.create`` in a transaction of its own, and ``audit.services.record`` alone.
@@ -175,6 +177,27 @@ def _server_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _keyset_prepared(using: str = "default", after: int = 0, upto: int = 2**62) -> Iterator[tuple[Any, ...]]:
+    """The PostgreSQL walk without COPY: keyset chunks of plain rows and the specialised encoder (as SQLite)."""
+    from audit import canonical_sql
+    from audit.verify import rows
+
+    for row in rows(using, after=after, upto=upto):
+        yield row[0], row[16], row[17], row[18] or 0, canonical_sql.canonical(row)
+
+
+def _verify_keyset() -> tuple[float, float, float, Any]:
+    """``_verify`` with the PostgreSQL rows read in keyset chunks instead of one COPY stream."""
+    from audit import verify as module
+
+    copy_path = module.prepared
+    module.prepared = _keyset_prepared  # type: ignore[assignment]
+    try:
+        return _verify()
+    finally:
+        module.prepared = copy_path
+
+
 def _verify(workers: int = 1) -> tuple[float, float, float, Any]:
     """Wall time, CPU time of this process, CPU time of the database server's backend, report."""
     from audit.verify import verify
@@ -236,6 +259,15 @@ def run_backend(backend: str, events: int, writes: int, pg_url: str) -> None:
         load = os.getloadavg()
         verify_time, verify_cpu, server_cpu, report = _verify()
         assert report.sound and report.events == events, report.finding
+        if backend == "postgresql":
+            # The same walk over keyset chunks, then COPY again: the two paths interleaved on one machine.
+            rounds = [(verify_time, verify_cpu, server_cpu)]
+            keyset_rounds = []
+            for _round in range(2):
+                keyset_time, keyset_cpu, keyset_server, keyset_report = _verify_keyset()
+                assert keyset_report.sound and keyset_report.events == events, keyset_report.finding
+                keyset_rounds.append((keyset_time, keyset_cpu, keyset_server))
+                rounds.append(_verify()[:3])
         workers = os.cpu_count() or 1
         parallel_time, _cpu, _server, parallel = _verify(workers)
         assert parallel.sound and parallel.events == events, parallel.finding
@@ -250,6 +282,12 @@ def run_backend(backend: str, events: int, writes: int, pg_url: str) -> None:
         if backend == "postgresql":
             total = (verify_cpu + server_cpu) / raw_cpu
             print(f"- database backend CPU during verify: {server_cpu:.2f} s; client + server = {total:.2f}x CPU")
+            for name, runs in (("COPY stream", rounds), ("keyset chunks", keyset_rounds)):
+                for wall, client, server in runs:
+                    print(
+                        f"  - {name}: {wall:.2f} s wall ({wall / raw:.2f}x), client {client:.2f} s, "
+                        f"server {server:.2f} s, client + server {(client + server) / raw_cpu:.2f}x CPU"
+                    )
         print(f"- verify_audit --workers {workers}: {parallel_time:.2f} s wall, ratio {parallel_time / raw:.2f}x wall")
         print(f"- write cost over {writes:,} actions, per action:")
         for name, value in costs.items():
