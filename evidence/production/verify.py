@@ -82,14 +82,21 @@ def _safe_members(archive: zipfile.ZipFile) -> None:
         raise UnusableInput("the ZIP must hold exactly one top directory, the bag")
 
 
-def _extract(path: Path, target: Path) -> Path:
+def _extract(path: Path, target: Path) -> tuple[Path, list[str]]:
+    """Extract the ZIP member by member; the bag directory and the members that failed their CRC."""
+    damaged = []
     try:
         with zipfile.ZipFile(path) as archive:
             _safe_members(archive)
-            archive.extractall(target)
+            for info in archive.infolist():
+                try:
+                    archive.extract(info, target)
+                except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+                    damaged.append(f"{info.filename} ({exc})")
+                    (target / info.filename).unlink(missing_ok=True)
     except zipfile.BadZipFile as exc:
         raise UnusableInput(f"{path} is not a readable ZIP file ({exc})") from exc
-    return _bag_dir(target)
+    return _bag_dir(target), damaged
 
 
 def _kind(path: Path) -> str:
@@ -169,5 +176,8 @@ def verify_package(path: str | Path, *, key: str | None = None, fingerprints: Se
         _verify_bag(_bag_dir(source), report, key=key, fingerprints=fingerprints)
         return report
     with tempfile.TemporaryDirectory(prefix="custody-verify-", dir=scratch_base()) as tmp:
-        _verify_bag(_extract(source, Path(tmp)), report, key=key, fingerprints=fingerprints)
+        directory, damaged = _extract(source, Path(tmp))
+        detail = f"damaged members: {', '.join(damaged[:3])}" if damaged else "every member read back intact"
+        report.checks.append(Check("ZIP", not damaged, detail))
+        _verify_bag(directory, report, key=key, fingerprints=fingerprints)
     return report
