@@ -27,7 +27,8 @@ def kept_on(page: str) -> dict[str, object] | None:
 
 
 def interrupted(client: Client) -> str:
-    response = client.post(FORM, NEW_USER, headers={"Referer": f"http://testserver{FORM}"})
+    page = client.get(FORM).wsgi_request.build_absolute_uri()  # the address the browser shows (TLS in production)
+    response = client.post(FORM, NEW_USER, headers={"Referer": page})
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:sudo"))
     return str(response["Location"])
 
