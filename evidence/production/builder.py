@@ -203,6 +203,12 @@ class Builder:
         sha256, _size = add_member(self.archive, self.root + name, chunks, date_time=self.date_time, compress=True)
         lines.append(bag.manifest_line(sha256, name))
 
+    def discard(self) -> None:
+        """Give up: nothing more reaches the sink (not even the ZIP directory when the archive is collected)."""
+        for spool in (self.manifest, self.csv, self.dat):
+            spool.close()
+        self.archive.fp = None
+
     def finish(self, withheld: Sequence[WithheldEntry], signer: Signer) -> Outcome:
         self._spooled(self.csv, bag.LOADFILE_CSV)
         self._spooled(self.dat, bag.LOADFILE_DAT)

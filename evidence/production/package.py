@@ -83,14 +83,15 @@ def write_package(
     counting = CountingSink(sink)
     with tempfile.TemporaryDirectory(prefix="custody-produce-", dir=scratch_base()) as tmp:
         encrypting = EncryptingSink(counting, recipient_key, Path(tmp) / "gnupg") if recipient_key else None
+        builder = Builder(encrypting or counting, info=info, bag_name=bag_name, created=created, tmp=Path(tmp))
         try:
-            builder = Builder(encrypting or counting, info=info, bag_name=bag_name, created=created, tmp=Path(tmp))
             for done, document in enumerate(documents, start=1):
                 builder.add(document)
                 if progress is not None:
                     progress(done)
             outcome = builder.finish(withheld, signer)
         except BaseException:
+            builder.discard()
             if encrypting is not None:
                 encrypting.abort()
             raise

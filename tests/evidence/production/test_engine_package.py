@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import zipfile
@@ -171,6 +172,17 @@ def test_read_failure_of_the_vault_object_names_the_control() -> None:
 
     with pytest.raises(ProductionError, match="DOC-000001: the stored object could not be read"):
         build(documents=[document("DOC-000001", b"", open_plaintext=broken)])
+
+
+def test_nothing_reaches_the_sink_after_a_failure() -> None:
+    sink = NonSeekable()
+    bad = document("DOC-000009", b"not a pdf")
+    with pytest.raises(ProductionError, match="DOC-000009: the PDF cannot be opened"):
+        write_package(sink, info=info(), documents=[*mixed_documents()[:1], bad], withheld=[], signer=signer())
+    written = len(sink.getvalue())
+    gc.collect()
+    assert len(sink.getvalue()) == written
+    assert b"PK\x05\x06" not in sink.getvalue()  # no end of central directory: not a usable ZIP
 
 
 def test_duplicate_controls_and_bad_info_are_refused() -> None:
