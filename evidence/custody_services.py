@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -257,8 +257,8 @@ def _end_pending(
     user: User,
     acting_as: ActingAs | None,
     request: HttpRequest | None,
-    note: str,
     state: TransferState,
+    note: str = "",
 ) -> CustodyTransfer:
     action = Action.CUSTODY_TRANSFER_DECLINED if state == TransferState.DECLINED else Action.CUSTODY_TRANSFER_CANCELLED
     refusals = _refusals_recorded(action, item_id=item_id, user=user, acting_as=acting_as, request=request)
@@ -295,43 +295,22 @@ def _record_answer(
     )
 
 
-def do_decline_transfer(
-    *,
-    item_id: int,
-    transfer_id: int,
-    user: User,
-    acting_as: ActingAs | None,
-    request: HttpRequest | None,
-    note: str = "",
-) -> CustodyTransfer:
+class TransferAnswer(TypedDict):
+    """Who answers which pending transfer, as whom, with what note."""
+
+    item_id: int
+    transfer_id: int
+    user: User
+    acting_as: ActingAs | None
+    request: HttpRequest | None
+    note: NotRequired[str]
+
+
+def do_decline_transfer(**answer: Unpack[TransferAnswer]) -> CustodyTransfer:
     """The receiver refuses: the item stays with its custodian."""
-    return _end_pending(
-        item_id=item_id,
-        transfer_id=transfer_id,
-        user=user,
-        acting_as=acting_as,
-        request=request,
-        note=note,
-        state=TransferState.DECLINED,
-    )
+    return _end_pending(state=TransferState.DECLINED, **answer)
 
 
-def do_cancel_transfer(
-    *,
-    item_id: int,
-    transfer_id: int,
-    user: User,
-    acting_as: ActingAs | None,
-    request: HttpRequest | None,
-    note: str = "",
-) -> CustodyTransfer:
+def do_cancel_transfer(**answer: Unpack[TransferAnswer]) -> CustodyTransfer:
     """The proposer withdraws the offer before the receiver answers."""
-    return _end_pending(
-        item_id=item_id,
-        transfer_id=transfer_id,
-        user=user,
-        acting_as=acting_as,
-        request=request,
-        note=note,
-        state=TransferState.CANCELLED,
-    )
+    return _end_pending(state=TransferState.CANCELLED, **answer)
