@@ -59,7 +59,8 @@ class Policy:
         return category in self.applied_patterns or category in self.extra_applied
 
 
-@lru_cache(maxsize=8192)
+# Large enough for every BMP character: the byte scan decodes binary data as UTF-16, which meets most of them.
+@lru_cache(maxsize=1 << 17)
 def _fold_char(ch: str) -> str:
     return "".join(c for c in anyascii(ch).casefold() if c.isalnum())
 
