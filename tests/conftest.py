@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -119,8 +121,13 @@ def _audit_gnupg_home() -> Iterator[Path]:
     """A throwaway GnuPG home for the audit signing key, never the vault's own."""
     home = Path(tempfile.mkdtemp(prefix="custody-gpg-"))
     home.chmod(0o700)
-    with override_settings(CUSTODY_GNUPG_HOME=home):
-        yield home
+    try:
+        with override_settings(CUSTODY_GNUPG_HOME=home):
+            yield home
+    finally:
+        # Signing starts a gpg-agent for this home; it would outlive the session.
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
