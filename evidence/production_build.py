@@ -200,20 +200,24 @@ def _failure(error: BaseException, controls: dict[str, ProductionItem]) -> BaseE
     return error
 
 
+STORED, NUMBERS_TAKEN, NOT_BUILDING = "stored", "numbers taken", "not building"
+
+
 def _store(
     production: Production, rows: list[ProductionItem], result: PackageResult, sealed: Sealed, start: int
-) -> bool:
-    """Record the stored package and take the Bates numbers; False when another build took them first."""
+) -> str:
+    """Record the stored package and take the Bates numbers, or say why the package must be discarded."""
     by_control = {d.control: d for d in result.documents}
     included = [r for r in rows if r.form != ProducedForm.WITHHELD]
     try:
         with transaction.atomic():
             counter = BatesCounter.objects.select_for_update().get(case_id=production.case_id)
             if counter.next_number != start:
-                return False
+                return NUMBERS_TAKEN
             locked = Production.objects.select_for_update().select_related("case").get(pk=production.pk)
             if locked.state != S.BUILDING:
-                return True
+                # Another delivery of the task finished first: keep its package, drop this one.
+                return NOT_BUILDING
             counter.next_number = max(result.next_number, start)
             counter.save(update_fields=["next_number"])
             _save_package(locked, result, sealed, start, included)
@@ -240,8 +244,8 @@ def _store(
                 signature=result.signature_fingerprint,
             )
     except IntegrityError:
-        return False
-    return True
+        return NUMBERS_TAKEN
+    return STORED
 
 
 def _included_event(production: Production, row: ProductionItem) -> None:
@@ -332,6 +336,8 @@ def run_build(production_id: int) -> str:
         .order_by("item__number", "pk")
     )
     _consent_at_build(production, rows)
+    included = sum(1 for r in rows if r.form != ProducedForm.WITHHELD)
+    Production.objects.filter(pk=production_id).update(progress_total=included)
     BatesCounter.objects.get_or_create(case_id=production.case_id)
     for _attempt in range(ATTEMPTS):
         start = BatesCounter.objects.get(case_id=production.case_id).next_number
@@ -339,8 +345,10 @@ def run_build(production_id: int) -> str:
             result, sealed = _write(production, rows, start)
         except BuildFailed as failed:
             return _fail(production_id, failed.message)
-        if _store(production, rows, result, sealed, start):
+        outcome = _store(production, rows, result, sealed, start)
+        if outcome != STORED:
+            with contextlib.suppress(storage.StorageUnavailable):
+                storage.delete(sealed.alias, sealed.key)
+        if outcome != NUMBERS_TAKEN:
             return str(_load(production_id).state)
-        with contextlib.suppress(storage.StorageUnavailable):
-            storage.delete(sealed.alias, sealed.key)
     return _fail(production_id, _("Other productions of the case kept taking Bates numbers; build again."))
