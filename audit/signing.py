@@ -10,6 +10,8 @@ options (a passphrase, or a key created elsewhere and imported).
 from __future__ import annotations
 
 import fcntl
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,22 +36,34 @@ def _home() -> Path:
     return home
 
 
-def _gpg() -> gnupg.GPG:
-    return gnupg.GPG(gnupghome=str(_home()))
+def _gpg(*, agent: bool = False) -> gnupg.GPG:
+    # Only secret-key operations need gpg-agent; everything else must not start one.
+    return gnupg.GPG(gnupghome=str(_home()), options=None if agent else ["--no-autostart"])
 
 
 def _passphrase() -> str | None:
     return getattr(settings, "CUSTODY_AUDIT_KEY_PASSPHRASE", None) or None
 
 
+def _stop_agent(home: Path) -> None:
+    gpgconf = shutil.which("gpgconf")
+    if gpgconf:
+        # Fixed arguments; the home is the configured GnuPG directory.
+        subprocess.run([gpgconf, "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, check=False)  # noqa: S603
+
+
 @contextmanager
-def _key_lock() -> Iterator[None]:
-    # Two workers starting together must not each create a key.
-    with (_home() / ".custody-audit-key.lock").open("a") as handle:
+def _session() -> Iterator[gnupg.GPG]:
+    """gpg for one use of the secret key. The agent gpg starts for it is stopped at the end, so no
+    daemon holding the unlocked key outlives the process; the lock keeps two workers from creating
+    two keys, or from stopping the agent while the other one signs."""
+    home = _home()
+    with (home / ".custody-audit-key.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            yield _gpg(agent=True)
         finally:
+            _stop_agent(home)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -60,37 +74,35 @@ def _find(gpg: gnupg.GPG) -> str | None:
     return None
 
 
+def _create(gpg: gnupg.GPG) -> str:
+    passphrase = _passphrase()
+    spec = gpg.gen_key_input(
+        key_type="EDDSA",
+        key_curve="ed25519",
+        key_usage="sign",
+        name_real=KEY_NAME,
+        name_email=KEY_EMAIL,
+        expire_date=0,
+        no_protection=passphrase is None,
+        passphrase=passphrase,
+    )
+    created = gpg.gen_key(spec)
+    if not created.fingerprint:
+        raise SigningError("The audit signing key could not be created.")
+    return str(created.fingerprint)
+
+
 def fingerprint() -> str:
     """The signing key's fingerprint, creating the key if there is none yet."""
-    gpg = _gpg()
-    found = _find(gpg)
-    if found:
-        return found
-    with _key_lock():
-        found = _find(gpg)
-        if found:
-            return found
-        passphrase = _passphrase()
-        spec = gpg.gen_key_input(
-            key_type="EDDSA",
-            key_curve="ed25519",
-            key_usage="sign",
-            name_real=KEY_NAME,
-            name_email=KEY_EMAIL,
-            expire_date=0,
-            no_protection=passphrase is None,
-            passphrase=passphrase,
-        )
-        created = gpg.gen_key(spec)
-        if not created.fingerprint:
-            raise SigningError("The audit signing key could not be created.")
-        return str(created.fingerprint)
+    with _session() as gpg:
+        return _find(gpg) or _create(gpg)
 
 
 def sign(data: bytes) -> tuple[str, str]:
     """A detached ASCII-armored signature over ``data``, and the signing key's fingerprint."""
-    key = fingerprint()
-    result = _gpg().sign(data, keyid=key, detach=True, passphrase=_passphrase())
+    with _session() as gpg:
+        key = _find(gpg) or _create(gpg)
+        result = gpg.sign(data, keyid=key, detach=True, passphrase=_passphrase())
     if not result.fingerprint:
         raise SigningError("The audit checkpoint could not be signed.")
     return str(result), str(result.fingerprint)

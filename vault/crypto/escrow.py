@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -24,10 +29,43 @@ from vault.crypto.stream import DATA_KEY_SIZE, Digests, StreamDecryptor
 _FORMAT: Final = "custody-escrow/v1"
 
 
-def _gpg(gnupg_home: Path | str | None) -> gnupg.GPG:
+def _home(gnupg_home: Path | str | None) -> Path:
     home = Path(gnupg_home or settings.CUSTODY_GNUPG_HOME)
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return gnupg.GPG(gnupghome=str(home))
+    return home
+
+
+def _gpgconf(home: Path, *args: str) -> str:
+    tool = shutil.which("gpgconf")
+    if not tool:
+        return ""
+    # Fixed arguments, no shell.
+    done = subprocess.run([tool, "--homedir", str(home), *args], capture_output=True, text=True, check=False)  # noqa: S603
+    return done.stdout.strip()
+
+
+def _agent_running(home: Path) -> bool:
+    path = _gpgconf(home, "--list-dirs", "agent-socket")
+    if not path:
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
+
+
+@contextmanager
+def _secret_key_gpg(home: Path) -> Iterator[gnupg.GPG]:
+    """gpg for a recovery private key: the agent gpg starts for it is stopped afterwards, unless one
+    was already running for that home (the recovery officer's own)."""
+    running = _agent_running(home)
+    try:
+        yield gnupg.GPG(gnupghome=str(home))
+    finally:
+        if not running:
+            _gpgconf(home, "--kill", "gpg-agent")
 
 
 def escrow_enabled() -> bool:
@@ -55,7 +93,8 @@ def escrow_data_key(
         "context": context,
         "key": base64.b64encode(data_key).decode("ascii"),
     }
-    gpg = _gpg(gnupg_home)
+    # Encrypting to public keys needs no agent, and one started here would outlive the process.
+    gpg = gnupg.GPG(gnupghome=str(_home(gnupg_home)), options=["--no-autostart"])
     # Recipients are pinned by full fingerprint in settings, so the web of trust adds nothing.
     result = gpg.encrypt(json.dumps(record).encode("utf-8"), recipients, armor=False, always_trust=True)
     if not result.ok:
@@ -71,8 +110,8 @@ def recover_data_key(
     passphrase: str | None = None,
 ) -> bytes:
     """Open an escrow message with a recovery private key and check it belongs to ``context``."""
-    gpg = _gpg(gnupg_home)
-    result = gpg.decrypt(escrowed, passphrase=passphrase)
+    with _secret_key_gpg(_home(gnupg_home)) as gpg:
+        result = gpg.decrypt(escrowed, passphrase=passphrase)
     if not result.ok:
         raise AuthenticationError(f"The escrow message does not open with these recovery keys ({result.status}).")
     try:
