@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from typing import Any
+
+from django.db import transaction
 
 from audit import signing
+from audit.actions import Action
+from audit.services import Target, record
 from evidence import retrieval, sealing
 from evidence.intake import SealedWriter
 from evidence.production_models import Production, ProductionKey
@@ -77,3 +82,32 @@ def package_filename(production: Production) -> str:
     """``<reference>.zip`` (or ``.zip.gpg`` when encrypted to the recipient); the reference is safe ASCII."""
     suffix = ".zip.gpg" if production.recipient_key.strip() else ".zip"
     return production.reference.replace("/", "_") + suffix
+
+
+def do_rewrap_package_keys(*, kek_scope: str, user: Any = None) -> int:
+    """Re-wrap the packages' data keys of a scope under its current KEK version (with the items' keys).
+
+    A stored package depends on its key's KEK version like an item does: without this, retiring an old
+    version once no item uses it would make packages unreadable.
+    """
+    with transaction.atomic():
+        rows = list(
+            ProductionKey.objects.select_for_update()
+            .select_related("production")
+            .filter(kek_scope=kek_scope, escrow=False)
+            .order_by("pk")
+        )
+        changed = [row for row in rows if sealing.needs_rewrap(bytes(row.wrapped))]
+        for row in changed:
+            assert row.production.package_uid is not None
+            wrapping = sealing.rewrap(bytes(row.wrapped), row.production.package_uid)
+            row.wrapped, row.kek_version, row.provider = wrapping.wrapped, wrapping.kek_version, wrapping.provider
+        ProductionKey.objects.bulk_update(changed, ["wrapped", "kek_version", "provider"])
+        if changed:
+            record(
+                action=Action.EVIDENCE_KEYS_ROTATED,
+                user=user,
+                targets=[Target("kek", kek_scope)],
+                details={"kek_scope": kek_scope, "rewrapped": len(changed), "kind": "production packages"},
+            )
+    return len(changed)

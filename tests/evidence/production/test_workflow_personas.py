@@ -116,3 +116,22 @@ def test_a_second_run_of_the_build_does_nothing(pw: ProdWorld) -> None:
     assert run_build(production.pk) == ProductionState.BUILT
     production.refresh_from_db()
     assert production.object_key == key
+
+
+def test_rotating_the_scope_rewraps_package_keys_too(pw: ProdWorld) -> None:
+    import hashlib
+    import io
+
+    from django.core.management import call_command
+
+    from evidence import sealing
+    from evidence.production_models import ProductionKey
+    from evidence.production_package import package_chunks
+
+    production = build(pw.production(), pw.world.member)
+    key = ProductionKey.objects.get(production=production, escrow=False)
+    before = bytes(key.wrapped)
+    call_command("rotate_kek", "--scope", key.kek_scope, stdout=io.StringIO())
+    key.refresh_from_db()
+    assert bytes(key.wrapped) != before and not sealing.needs_rewrap(bytes(key.wrapped))
+    assert hashlib.sha256(b"".join(package_chunks(production))).hexdigest() == production.package_sha256
