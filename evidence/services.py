@@ -24,6 +24,7 @@ from cases.models import Case
 from evidence import sealing, storage
 from evidence.intake import Plan, Sealed
 from evidence.models import EvidenceItem, KeyRole, State, WrappedDataKey
+from evidence.production_package import do_rewrap_package_keys
 
 
 def item_target(item_id: int | str) -> Target:
@@ -383,4 +384,4 @@ def do_rotate_scope(*, kek_scope: str, user: Any = None, batch: int = 500) -> in
                     targets=[Target("kek", kek_scope)],
                     details={"kek_scope": kek_scope, "rewrapped": len(changed)},
                 )
-    return rewrapped
+    return rewrapped + do_rewrap_package_keys(kek_scope=kek_scope, user=user)
