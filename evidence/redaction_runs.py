@@ -133,7 +133,7 @@ def _marks(job: RedactionJob, findings: Findings) -> list[RedactionMark]:
     ]
     # A page only OCR can read, on a system without OCR: shown to the reviewer; the release will refuse.
     marks += [
-        RedactionMark(job=job, page=page, kind=MarkKind.UNREADABLE, category="needs_ocr", accepted=False)
+        RedactionMark(job=job, page=page, kind=MarkKind.UNREADABLE, category="unverified", accepted=False)
         for page in findings.unreadable
     ]
     return marks

@@ -147,7 +147,7 @@ def do_add_area(
             job=job,
             page=area.page,
             kind=MarkKind.MANUAL_AREA,
-            category="manual_area",
+            category="manual",
             accepted=True,
             decidable=True,
             boxes=[box],

@@ -104,7 +104,7 @@ def _plan_page(
     plan = _PagePlan(frame=frame)
     drawn = _plan_areas(content, plan, [a for a in areas if a.page == number])
     if drawn:
-        report.add("manual_area", number, True, count=len(drawn))
+        report.add("manual", number, True, count=len(drawn))
     text, owners = page_text(content.glyphs)
     matches = detect(text, terms, policy)
     for start, end in applied_spans(matches):

@@ -82,7 +82,7 @@ def test_an_area_drawn_by_hand_is_removed_from_the_released_copy(
     text = _fold(_text(_content(job.output)))
     assert "contingent" not in text and "market" not in text
     assert "neighbour" in text and "statement" in text
-    assert job.log.filter(category="manual_area", page=1, count=1).exists()
+    assert job.log.filter(category="manual", page=1, count=1).exists()
 
 
 def test_a_rejected_area_is_not_applied(world: Any, login: Any, original: EvidenceItem) -> None:

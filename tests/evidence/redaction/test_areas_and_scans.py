@@ -59,7 +59,7 @@ def test_an_area_removes_the_glyphs_under_it_and_keeps_the_rest(tmp_path: Path) 
     text = _text(outcome.data, tmp_path)
     assert "XK-4471" not in text and "Secret" not in text and "annex" not in text
     assert "Bangui" in text and "hearing" in text
-    assert outcome.report.removed[("manual_area", 1)] == 1
+    assert outcome.report.removed[("manual", 1)] == 1
     assert outcome.report.rasterised_pages == []
     inside = (LINE_2.left + 2, LINE_2.top + 2, LINE_2.right - 2, LINE_2.bottom - 2)
     assert _dark(_render(outcome.data, tmp_path), inside, 72) > 0.95  # the area is blacked out
