@@ -98,6 +98,17 @@ def fingerprint() -> str:
         return _find(gpg) or _create(gpg)
 
 
+def known_fingerprints() -> list[str]:
+    """The fingerprints of every vault signing key held here (older keys stay after a rotation),
+    without creating one: what a package or checkpoint signed by this vault must be signed by."""
+    with _session() as gpg:
+        return [
+            str(key["fingerprint"])
+            for key in gpg.list_keys(secret=True)
+            if any(KEY_EMAIL in uid for uid in key.get("uids", []))
+        ]
+
+
 def sign(data: bytes) -> tuple[str, str]:
     """A detached ASCII-armored signature over ``data``, and the signing key's fingerprint."""
     with _session() as gpg:

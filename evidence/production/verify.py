@@ -3,7 +3,9 @@
 Everything is checked against the files themselves, as a receiver would: the bag with the
 ``bagit`` library (complete, every checksum), the detached signature over the tag manifest with
 gpg in a fresh home directory holding only the packaged key (or a key the caller trusts), the
-Bates ranges against the stamped pages, and the load files against the manifest and each other.
+signer (a package is sound only when its signer was named by the caller: the key inside a package
+proves nothing about who made it), the Bates ranges against the stamped pages, and the load files
+against the manifest and each other.
 A ZIP is extracted into the memory scratch first and removed afterwards.
 """
 
@@ -139,6 +141,17 @@ def _tag_files_check(directory: Path) -> str:
     return "the signed tag manifest covers every tag file"
 
 
+def _signer_check(found: str, *, key: str | None, fingerprints: Sequence[str]) -> str:
+    # Anyone can re-sign an altered bag with a key of their own and ship that key inside it: a good
+    # signature proves an origin only when the key was expected before looking at the package.
+    if key is None and not fingerprints:
+        raise ProductionError(
+            f"the signature is valid but its signer is not established: compare the fingerprint {found} "
+            "with the one the producing organisation published, then verify with --fingerprint"
+        )
+    return f"{found} is the expected signer"
+
+
 def _run(report: VerifyReport, name: str, check: Callable[[], str]) -> None:
     try:
         report.checks.append(Check(name, True, check()))
@@ -162,6 +175,8 @@ def _verify_bag(directory: Path, report: VerifyReport, *, key: str | None, finge
         return f"good signature over {bag.TAGMANIFEST} by key {found}"
 
     _run(report, "signature", signature)
+    if report.checks[-1].ok:
+        _run(report, "signer", lambda: _signer_check(report.fingerprint or "", key=key, fingerprints=fingerprints))
     _run(report, "Bates numbers", lambda: check_bates(directory))
     _run(report, "load files", lambda: check_load_files(directory))
 
@@ -169,7 +184,8 @@ def _verify_bag(directory: Path, report: VerifyReport, *, key: str | None, finge
 def verify_package(path: str | Path, *, key: str | None = None, fingerprints: Sequence[str] = ()) -> VerifyReport:
     """Check a production (an extracted bag directory or the ZIP). ``key``: an ASCII-armoured public
     key to check the signature with instead of the packaged one; ``fingerprints``: the signature
-    must be by one of these keys. Raises UnusableInput when there is nothing to check."""
+    must be by one of these keys. Without either, the "signer" check fails even for a good signature.
+    Raises UnusableInput when there is nothing to check."""
     source = Path(path)
     report = VerifyReport(path=str(source))
     if _kind(source) == "dir":

@@ -83,10 +83,10 @@ def test_every_file_of_the_bag_is_covered_here(bag: Path) -> None:
 
 def test_sound_package_verifies_with_the_command(package: Path, bag: Path) -> None:
     for target in (package, bag, bag.parent):
-        report = verify_package(target)
+        report = verify_package(target, fingerprints=[signer().fingerprint()])
         assert report.sound, report.first_problem
         names = [check.name for check in report.checks if check.name != "ZIP"]
-        assert names == ["bag", "tag files", "signature", "Bates numbers", "load files"]
+        assert names == ["bag", "tag files", "signature", "signer", "Bates numbers", "load files"]
         assert report.fingerprint == signer().fingerprint()
         assert report.bag_name == BAG
 
@@ -224,9 +224,9 @@ def test_zip_with_an_unsafe_path_is_unusable(tmp_path: Path) -> None:
 def test_the_command_prints_each_check_and_exits_by_outcome(
     package: Path, bag: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    call_command("verify_production", str(package))
+    call_command("verify_production", str(package), "--fingerprint", signer().fingerprint())
     out = capsys.readouterr().out
-    assert out.count("ok  ") == 6 and f"production {BAG} is sound" in out
+    assert out.count("ok  ") == 7 and f"production {BAG} is sound" in out
     shutil.copy(package, bag.parent / "copy.zip")
     (bag / "data" / "loadfile.dat").unlink()
     with pytest.raises(CommandError) as broken:
