@@ -64,3 +64,45 @@ def test_grant_redacted_access_then_revoke(page: Page, browser: Browser, world: 
     assert foreign.goto(f"/evidence/items/{redacted.pk}/").status == 404  # type: ignore[union-attr]
     assert foreign.goto(f"/cases/{case.pk}/").status == 404  # type: ignore[union-attr]
     foreign.context.close()
+
+
+def test_lead_shares_one_item_from_its_page_with_one_foreign_lawyer(
+    page: Page,
+    browser: Browser,
+    world: World,
+    upload: Any,  # noqa: F811
+) -> None:
+    from cases.models import Survivor
+
+    case = CaseFactory.create(
+        reference="CAF-MINUSCA-0078",
+        organisation=world.org_car,
+        host_jurisdiction=world.team_car.jurisdiction,
+        teams=[world.team_car],
+    )
+    sw = ShareWorld(world, case, Survivor.objects.create(case=case, code="S-CAF-0078", created_by=world.member))
+    sw.consent(ConsentAction.SHARE_TEAM, world.team_tcc.pk)
+    sw.consent(ConsentAction.SHARE_JURISDICTION, "BD")
+    chosen = EvidenceItem.objects.get(pk=upload(world.member, case, b"one", name="one.txt").json()["id"])
+    other = EvidenceItem.objects.get(pk=upload(world.member, case, b"two", name="two.txt").json()["id"])
+    sw.concerns(chosen)
+    sw.concerns(other)
+
+    sign_in(page, world.lead)
+    page.goto(f"/evidence/items/{chosen.pk}/")
+    page.get_by_role("link", name="Share this item with another team").click()
+    expect(page.get_by_label(chosen.display_name)).to_be_checked()
+    expect(page.get_by_label(other.display_name)).not_to_be_checked()
+    page.locator("#id_grantee_team").select_option(label="Dhaka team (Contributing Counsel)")
+    page.locator("#id_grantee_user").select_option(label=str(world.other_member))
+    page.locator("#id_level").select_option("metadata")
+    page.get_by_label("Purpose").fill("one statement for the joint complaint")
+    page.get_by_role("button", name="Grant").click()
+    expect(page.get_by_text("Access to the chosen items granted.")).to_be_visible()
+    expect(page.get_by_role("cell", name=chosen.display_name, exact=True)).to_be_visible()
+
+    foreign = _second_page(browser, page)
+    sign_in(foreign, world.other_member)
+    assert foreign.goto(f"/evidence/items/{chosen.pk}/").status == 200  # type: ignore[union-attr]
+    assert foreign.goto(f"/evidence/items/{other.pk}/").status == 404  # type: ignore[union-attr]
+    foreign.context.close()
