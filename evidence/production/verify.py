@@ -6,17 +6,20 @@ gpg in a fresh home directory holding only the packaged key (or a key the caller
 signer (a package is sound only when its signer was named by the caller: the key inside a package
 proves nothing about who made it), the Bates ranges against the stamped pages, and the load files
 against the manifest and each other.
-A ZIP is extracted into the memory scratch first and removed afterwards.
+A ZIP is extracted into the memory scratch first and removed afterwards; one that would not fit there
+(with room left for the vault's own work) or that expands like a decompression bomb is refused.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Final
 
 import bagit
 
@@ -84,12 +87,42 @@ def _safe_members(archive: zipfile.ZipFile) -> None:
         raise UnusableInput("the ZIP must hold exactly one top directory, the bag")
 
 
+# A production's members are PDFs, images and natives that barely compress; a large member that
+# claims to expand more than this is a decompression bomb, not evidence.
+MAX_RATIO: Final = 100
+RATIO_FLOOR: Final = 1 << 20  # smaller members cannot hurt, whatever their ratio
+SCRATCH_MARGIN: Final = 512 << 20  # left free for the vault's own redactions and builds
+
+
+def _extract_here_instead(path: Path, why: str) -> UnusableInput:
+    return UnusableInput(
+        f"{why}; not extracted into the memory scratch. Extract it to a directory on a disk with room "
+        f"(unzip {path.name}) and verify that directory"
+    )
+
+
+def _check_sizes(path: Path, archive: zipfile.ZipFile, target: Path) -> None:
+    """Refuse before writing a byte when the declared sizes would fill the scratch (zipfile then holds
+    every member to its declared size, so the declared total is a real bound)."""
+    for info in archive.infolist():
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            why = f"{info.filename} claims to expand {info.file_size // max(info.compress_size, 1)}-fold"
+            raise _extract_here_instead(path, why)
+    total = sum(info.file_size for info in archive.infolist())
+    stats = os.statvfs(target)
+    free = stats.f_bavail * stats.f_frsize
+    if total + SCRATCH_MARGIN > free:
+        why = f"it expands to {total} bytes and the scratch has {free} bytes free"
+        raise _extract_here_instead(path, why)
+
+
 def _extract(path: Path, target: Path) -> tuple[Path, list[str]]:
     """Extract the ZIP member by member; the bag directory and the members that failed their CRC."""
     damaged = []
     try:
         with zipfile.ZipFile(path) as archive:
             _safe_members(archive)
+            _check_sizes(path, archive, target)
             for info in archive.infolist():
                 try:
                     archive.extract(info, target)
