@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class EvidenceConfig(AppConfig):
     name = "evidence"
     verbose_name = _("Evidence")
+
+    def ready(self) -> None:
+        from evidence import checks  # noqa: F401  (registers the memory scratch check)
