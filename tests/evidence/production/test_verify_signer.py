@@ -8,6 +8,7 @@ Every file then agrees with every other; only the signer's identity gives it awa
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -120,3 +121,45 @@ def test_without_a_vault_key_or_a_named_signer_nothing_is_sound(genuine: Path, s
     assert code == 1
     assert "the signature is valid but its signer is not established" in out
     assert f"compare the fingerprint {vault}" in out and "is sound" not in out
+
+
+def _clerk_sees(bag: Path) -> tuple[bool, set[str]]:
+    """The documented clerk steps 5 and 6: whether gpg finds a good signature, and every fingerprint
+    the clerk reads (gpg --verify, gpg --fingerprint, bag-info.txt, README.txt)."""
+    home = tempfile.mkdtemp(prefix="custody-clerk-")
+    env = {"PATH": "/usr/bin:/bin", "GNUPGHOME": home, "LC_ALL": "C.UTF-8"}
+    try:
+        outputs = [
+            shell(step, bag, env)
+            for step in (
+                "gpg --import signing-key.asc",
+                "gpg --verify tagmanifest-sha256.txt.asc tagmanifest-sha256.txt",
+                "gpg --fingerprint",
+                "grep Signing-Key-Fingerprint bag-info.txt",
+            )
+        ]
+    finally:
+        subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True, check=False)
+        subprocess.run(["rm", "-rf", home], check=False)
+    text = "".join(done.stdout + done.stderr for done in outputs).replace(" ", "")
+    readme = (bag / "README.txt").read_text(encoding="utf-8")
+    shown = set(re.findall(r"[0-9A-F]{40}", text + readme))
+    return outputs[1].returncode == 0 and "Goodsignature" in text, shown
+
+
+def test_the_clerk_sees_the_vaults_fingerprint_on_a_genuine_package(genuine: Path) -> None:
+    good, shown = _clerk_sees(genuine)
+    assert good and shown == {signing.fingerprint()}
+
+
+def test_the_clerk_catches_the_forgery_only_by_comparing_fingerprints(forged: Path, forger: KeySigner) -> None:
+    good, shown = _clerk_sees(forged)
+    assert good  # the tools alone are satisfied
+    assert shown == {forger.fingerprint()} and signing.fingerprint() not in shown
+
+
+def test_a_vault_home_out_of_reach_counts_as_no_vault_key(genuine: Path, settings: SettingsWrapper) -> None:
+    settings.CUSTODY_GNUPG_HOME = "/proc/custody-no-such-home"  # cannot be created, even by root
+    code, out = _command(str(genuine))
+    assert code == 1 and "no vault signing key to compare with" in out
+    assert "signer is not established" in out
