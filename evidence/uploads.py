@@ -83,15 +83,20 @@ def do_fail_assembly(*, upload: UploadSession, user: Any, request: HttpRequest |
             request=request,
             case_id=upload.case_id,
             targets=[Target("case", upload.case_id)],
-            details={"reason": reason, "channel": "resumable", "upload": str(upload.pk), "restart": True},
+            details={
+                "reason": reason,
+                "channel": "resumable",
+                "upload": str(upload.pk),
+                "stored_bytes": upload.offset,
+                "restart": True,
+            },
         )
-    stored_bytes = upload.offset
     upload.offset, upload.sealed_head = 0, b""
-    _discard_parts(upload, stored_bytes)
+    _discard_parts(upload)
     return True
 
 
-def _discard_parts(upload: UploadSession, stored_bytes: int) -> None:
+def _discard_parts(upload: UploadSession) -> None:
     """Delete the parts while the store answers; whatever remains is listed for the restart or the purge."""
     remaining = list(upload.part_keys)
     failures: tuple[type[BaseException], ...] = (storage.StorageUnavailable, OSError, *storage.transport_errors())
