@@ -593,6 +593,8 @@ class ProductionRef:
     recipient_team_id: int | None = None
     # False once a survivor withdrew a consent the released production relies on.
     consent_active: bool = True
+    # The recipient team's grants that allowed the produced items' levels at build: all must stay live.
+    grant_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -630,8 +632,28 @@ def _production_download(actor: Actor, ref: ProductionRef) -> Decision:
         return deny(NOT_PERMITTED)
     for grant, m in _live_grants(actor, ref.case, "export"):
         if grant.team_id == ref.recipient_team_id:
-            return allow(m)
+            return allow(m) if ref.grant_ids <= _live_team_grant_ids(ref) else deny(NOT_PERMITTED)
     return deny(NOT_PERMITTED)
+
+
+def _live_team_grant_ids(ref: ProductionRef) -> set[int]:
+    now = datetime.datetime.now(tz=datetime.UTC)
+    return {
+        g.grant_id
+        for g in ref.case.grants
+        if g.team_id == ref.recipient_team_id and g.state == "active" and g.expires_at > now and g.user_id is None
+    }
+
+
+def production_justifying_grant(ref: ProducedItemRef, *, original: bool) -> int | None:
+    """The recipient team's grant that lets it hold this item in this form (None: no recipient team)."""
+    if ref.recipient_team_id is None:
+        return None
+    levels = {"originals"} if original else {"redacted", "originals"}
+    for g in sorted(_team_grants(ref.item), key=lambda g: g.grant_id):
+        if g.team_id == ref.recipient_team_id and g.level in levels and not (original and g.residency_limited):
+            return g.grant_id
+    return None
 
 
 def production_allows_original(actor: Actor, ref: ProducedItemRef) -> bool:
