@@ -25,6 +25,7 @@ from evidence import sealing, storage
 from evidence.intake import Plan, Sealed
 from evidence.models import EvidenceItem, KeyRole, State, WrappedDataKey
 from evidence.production_package import do_rewrap_package_keys
+from evidence.production_revocation import revoke_for_shredded
 
 
 def item_target(item_id: int | str) -> Target:
@@ -313,6 +314,8 @@ def do_shred(
         alias, key = locked.storage_location, locked.object_key
         for target in [locked, *copies]:
             _shred_row(target, reason=reason, user=user, acting_as=acting_as, request=request, with_item=locked)
+        shredded = [locked.pk, *[copy.pk for copy in copies]]
+        revoke_for_shredded(item_ids=shredded, user=user, acting_as=acting_as, request=request)
         if key:
             transaction.on_commit(lambda: storage.delete(alias, key))
     return locked
