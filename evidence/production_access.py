@@ -25,6 +25,7 @@ def production_ref(production: Production) -> ProductionRef:
         state=production.state,
         recipient_team_id=production.recipient_team_id,
         consent_active=consent_active(production),
+        grant_ids=frozenset(int(g) for g in production.recipient_grants or ()),
     )
 
 

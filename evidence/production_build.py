@@ -44,6 +44,7 @@ from evidence.production.package import (
     WithheldEntry,
     write_package,
 )
+from evidence.production_decisions import justifying_grants
 from evidence.production_models import BatesCounter, ProducedForm, Production, ProductionItem, ProductionKey
 from evidence.production_models import ProductionState as S
 from evidence.production_package import PackageSink, VaultSigner
@@ -337,7 +338,9 @@ def run_build(production_id: int) -> str:
     )
     _consent_at_build(production, rows)
     included = sum(1 for r in rows if r.form != ProducedForm.WITHHELD)
-    Production.objects.filter(pk=production_id).update(progress_total=included)
+    # Taken before the package is written: a grant ended during the build already stops the download.
+    grants = justifying_grants(production, rows)
+    Production.objects.filter(pk=production_id).update(progress_total=included, recipient_grants=grants)
     BatesCounter.objects.get_or_create(case_id=production.case_id)
     for _attempt in range(ATTEMPTS):
         start = BatesCounter.objects.get(case_id=production.case_id).next_number

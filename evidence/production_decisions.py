@@ -8,6 +8,7 @@ permit them; otherwise the newest released redacted copy; otherwise withheld).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from teams.policy import (
     ProducedItemRef,
     production_allows_original,
     production_allows_redacted,
+    production_justifying_grant,
 )
 
 
@@ -43,7 +45,7 @@ def _withheld(code: str, reason: str) -> Outcome:
 def recipient_country(production: Production) -> str:
     if production.recipient_team_id is not None and production.recipient_team is not None:
         return str(production.recipient_team.jurisdiction.country)
-    return production.recipient_country.upper()
+    return str(production.recipient_country).upper()
 
 
 def residency_limited(production: Production) -> bool:
@@ -101,3 +103,20 @@ def _why_not_original(limited: bool, production: Production) -> str:
     if production.recipient_team_id is not None:
         return _("The recipient team's grant does not reach originals.")
     return _("Originals are not allowed to the person building the production.")
+
+
+def justifying_grants(production: Production, rows: Iterable[ProductionItem]) -> list[int]:
+    """The recipient team's grants that allow each included row's form, recorded with the package."""
+    if production.recipient_team_id is None:
+        return []
+    case_ref = production.case.as_ref()
+    limited = residency_limited(production)
+    found: set[int] = set()
+    for row in rows:
+        if row.form == ProducedForm.WITHHELD or row.produced is None:
+            continue
+        ref = ProducedItemRef(item_ref(row.produced, case_ref), production.recipient_team_id, limited)
+        grant = production_justifying_grant(ref, original=row.form == ProducedForm.ORIGINAL)
+        if grant is not None:
+            found.add(grant)
+    return sorted(found)

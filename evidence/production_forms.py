@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from cases.models import Case
 from evidence.models import Sensitivity
@@ -24,8 +25,11 @@ class ProductionForm(forms.Form):
     recipient_team = forms.ModelChoiceField(
         label=_("Recipient team in the vault (optional)"), queryset=Team.objects.none(), required=False
     )
-    recipient_country = forms.CharField(
-        label=_("Recipient's country (ISO 3166 code, two letters)"), max_length=2, required=False
+    recipient_country = forms.ChoiceField(
+        label=_("Recipient's country"),
+        choices=lambda: [("", "—"), *countries],
+        required=False,
+        help_text=_("Where the package goes. Data residency decides on it: originals may not cross a border."),
     )
     recipient_key = forms.CharField(
         label=_("Recipient's OpenPGP public key (optional: the package is then encrypted to it)"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 from cases.models import Case
 from teams.models import Team
@@ -59,7 +60,8 @@ class Production(models.Model):
         related_name="productions_received",
         verbose_name=_("recipient team in the vault"),
     )
-    recipient_country = models.CharField(_("recipient's country (ISO 3166 code)"), max_length=2, blank=True)
+    # A validated ISO 3166 country: data residency decides on it (empty: unknown, originals stay home).
+    recipient_country = CountryField(_("recipient's country"), blank=True)
     recipient_key = models.TextField(_("recipient's OpenPGP public key"), blank=True)
     bates_prefix = models.CharField(_("Bates prefix"), max_length=32)
     state = models.CharField(_("state"), max_length=16, choices=ProductionState.choices, default=ProductionState.DRAFT)
@@ -80,6 +82,8 @@ class Production(models.Model):
     bates_first = models.CharField(_("first Bates number"), max_length=64, blank=True)
     bates_last = models.CharField(_("last Bates number"), max_length=64, blank=True)
     contains_originals = models.BooleanField(_("contains originals"), default=False)
+    # Ids of the recipient team's grants that allowed the produced items' levels at build (see policy).
+    recipient_grants = models.JSONField(default=list, blank=True)
     # The stored package (encrypted like an item, bound to package_uid).
     package_uid = models.UUIDField(null=True, blank=True, unique=True)
     storage_location = models.CharField(max_length=64, blank=True)

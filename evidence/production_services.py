@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 from audit.actions import Action, Outcome
 from audit.services import ActingAs, Target, record
@@ -23,7 +24,7 @@ from cases.consent import ConsentRefused, register_dependency, require_all, surv
 from cases.models import ApprovalKind, ApprovalRequest, Case, ConsentAction, ConsentRecord, Survivor
 from evidence.access import case_target, item_target
 from evidence.consent import concerned_survivors
-from evidence.models import EvidenceItem
+from evidence.models import EvidenceItem, State
 from evidence.production_access import production_target
 from evidence.production_decisions import decide_row
 from evidence.production_models import ProducedForm, Production, ProductionItem, ProductionState, SavedSearch
@@ -98,6 +99,9 @@ def do_create_production(
     acting_as: ActingAs | None = None,
     request: HttpRequest | None = None,
 ) -> Production:
+    recipient_country = recipient_country.strip().upper()
+    if recipient_country and recipient_country not in countries:
+        raise ProductionRefused(_("The recipient's country must be an ISO 3166 country code, e.g. FR."))
     with transaction.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()
         number = (Production.objects.filter(case=case).aggregate(n=Max("number"))["n"] or 0) + 1
@@ -108,7 +112,7 @@ def do_create_production(
             forum=forum.strip(),
             purpose=purpose.strip(),
             recipient_team=recipient_team,
-            recipient_country=recipient_country.strip().upper(),
+            recipient_country=recipient_country,
             recipient_key=recipient_key.strip(),
             bates_prefix=bates_prefix.strip() or default_bates_prefix(case),
             created_by=user,
@@ -374,8 +378,20 @@ def recheck_consent(
     """Every survivor of every included item must still consent to storage and to this forum (recorded)."""
     survivors = _survivors(_included(production))
     common: dict[str, Any] = {"user": user, "request": request, "acting_as": acting_as, "purpose": PURPOSE}
-    require_all(survivors=survivors, action=ConsentAction.STORE_EVIDENCE, **common)
-    return require_all(survivors=survivors, action=ConsentAction.PROCEEDINGS, target=production.forum, **common)
+    # Both consents are registered as dependencies: withdrawing either suspends the downloads.
+    stored = require_all(survivors=survivors, action=ConsentAction.STORE_EVIDENCE, **common)
+    return [
+        *stored,
+        *require_all(survivors=survivors, action=ConsentAction.PROCEEDINGS, target=production.forum, **common),
+    ]
+
+
+def _gone_from_vault(production: Production) -> bool:
+    """An included item (or the copy produced from it) was crypto-shredded since the build."""
+    return any(
+        row.item.state != State.STORED or (row.produced is not None and row.produced.state != State.STORED)
+        for row in _included(production)
+    )
 
 
 def _refuse_release(
@@ -398,6 +414,9 @@ def do_release(
     *, production: Production, user: Any, acting_as: ActingAs | None = None, request: HttpRequest | None = None
 ) -> Production:
     """Release a built production: consent re-checked now, a second lead's approval used when it holds originals."""
+    if _gone_from_vault(production):
+        message = _("An item of this production was crypto-shredded: it can no longer be released.")
+        raise _refuse_release(production, user, acting_as, request, message)
     try:
         records = recheck_consent(production, user, request, acting_as)
     except ConsentRefused as refused:
@@ -407,6 +426,20 @@ def do_release(
     ):
         message = _("This production contains originals: a second coalition lead must approve your request first.")
         raise _refuse_release(production, user, acting_as, request, message)
+    try:
+        return _release(production, records, user, acting_as, request)
+    except (ApprovalRefused, ConsentRefused) as refused:
+        # Lost a race since the checks above: an approval used or withdrawn, a consent withdrawn.
+        raise _refuse_release(production, user, acting_as, request, str(refused.message)) from refused
+
+
+def _release(
+    production: Production,
+    records: list[ConsentRecord],
+    user: Any,
+    acting_as: ActingAs | None,
+    request: HttpRequest | None,
+) -> Production:
     with transaction.atomic():
         production = _locked(production, {ProductionState.BUILT})
         approval = None
