@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -45,25 +46,42 @@ def _passphrase() -> str | None:
     return getattr(settings, "CUSTODY_AUDIT_KEY_PASSPHRASE", None) or None
 
 
-def _stop_agent(home: Path) -> None:
-    gpgconf = shutil.which("gpgconf")
-    if gpgconf:
-        # Fixed arguments; the home is the configured GnuPG directory.
-        subprocess.run([gpgconf, "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, check=False)  # noqa: S603
+def _gpgconf(home: Path, *args: str) -> str:
+    tool = shutil.which("gpgconf")
+    if not tool:
+        return ""
+    # Fixed arguments, no shell; the home is the configured GnuPG directory.
+    done = subprocess.run([tool, "--homedir", str(home), *args], capture_output=True, text=True, check=False)  # noqa: S603
+    return done.stdout.strip()
+
+
+def _agent_running(home: Path) -> bool:
+    path = _gpgconf(home, "--list-dirs", "agent-socket")
+    if not path:
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
 
 
 @contextmanager
 def _session() -> Iterator[gnupg.GPG]:
     """gpg for one use of the secret key. The agent gpg starts for it is stopped at the end, so no
-    daemon holding the unlocked key outlives the process; the lock keeps two workers from creating
-    two keys, or from stopping the agent while the other one signs."""
+    daemon holding the unlocked key outlives the process (an agent the operator runs for this home,
+    e.g. for a smartcard, is left alone); the lock keeps two workers from creating two keys, or from
+    stopping the agent while the other one signs."""
     home = _home()
     with (home / ".custody-audit-key.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        running = _agent_running(home)
         try:
             yield _gpg(agent=True)
         finally:
-            _stop_agent(home)
+            if not running:
+                _gpgconf(home, "--kill", "gpg-agent")
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

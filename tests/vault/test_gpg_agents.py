@@ -98,3 +98,12 @@ def test_recovery_keeps_an_agent_it_did_not_start(home: Path) -> None:
     assert _agents(recovery) == 1
     assert recover_data_key(message, context="item:1", gnupg_home=recovery) == b"k" * 32
     assert _agents(recovery) == 1
+
+
+def test_audit_signing_keeps_an_agent_the_operator_runs(home: Path, settings: SettingsWrapper) -> None:
+    settings.CUSTODY_GNUPG_HOME = home
+    signing.fingerprint()
+    subprocess.run(["gpg-connect-agent", "--homedir", str(home), "/bye"], capture_output=True, check=True)
+    assert _agents(home) == 1
+    signing.sign(b"statement")
+    assert _agents(home) == 1
