@@ -21,11 +21,13 @@ from django.utils import timezone
 
 from audit.actions import Action, Outcome
 from audit.services import Target, record
+from cases.consent import ConsentRefused
 from cases.identifiers import IdentifiersRefused, identifiers_for_redaction
 from cases.sealing import Sealed as SealedValue
 from cases.sealing import SealedValueUnavailable, open_json
 from evidence import services
-from evidence.access import item_target
+from evidence.access import item_ref, item_target
+from evidence.consent import require_use
 from evidence.intake import SealedWriter
 from evidence.models import DerivativeKind, EvidenceItem
 from evidence.redaction import ocr
@@ -45,6 +47,7 @@ from evidence.redaction_models import (
 )
 from evidence.retrieval import IntegrityFailure, iter_content
 from evidence.selectors import original_name
+from teams.policy import Perm, RedactionRef, actor_for, decide
 
 PURPOSE = "redaction of a document"
 _IDENTIFIER_SOURCES = {"identifier"}
@@ -231,11 +234,30 @@ def _accepted_terms(job: RedactionJob, found: Sequence[Found]) -> list[Term]:
     return [Term(category, f.text) for page, category, rank, f in ranked if (page, category, rank) in accepted]
 
 
+def _refusal_now(job: RedactionJob) -> tuple[str, str] | None:
+    """A queued release is judged when it runs: the approver must still be allowed to approve it, and
+    every survivor concerned must still consent to the team using the item (the refusal is recorded
+    by the consent service). Returns the failure's category and reason, or None."""
+    ref = RedactionRef(
+        item=item_ref(job.item), state=job.state, proposed_by_id=job.proposed_by_id, reviewed_by_id=job.reviewed_by_id
+    )
+    decision = decide(actor_for(job.approved_by), Perm.REDACTION_APPROVE, ref)
+    if not decision:
+        return "approver_not_allowed", str(decision.reason)
+    try:
+        require_use(item=job.item, user=job.approved_by, request=None, acting_as=None, purpose=PURPOSE)
+    except ConsentRefused as refused:
+        return "consent", str(refused.message)
+    return None
+
+
 def run_release(job_id: int) -> str:
     """Redact with the accepted terms, verify, and store the copy as a derivative of the original."""
     job = RedactionJob.objects.select_related("item", "item__case", "proposed_by", "approved_by").get(pk=job_id)
     if job.state != JobState.APPROVED:
         return str(job.state)
+    if refusal := _refusal_now(job):
+        return _fail(job_id, *refusal)
     try:
         data, name = _plaintext(job.item), _name(job.item)
         identifiers = _identifier_terms(job, job.approved_by)

@@ -116,15 +116,6 @@ def test_queued_release_is_judged_when_it_runs_approver_left_the_case(
     _no_copy(approved_job)
 
 
-# Known gap, kept visible: the release step re-asks the policy only through the identifiers of the
-# item's survivors, and does not re-check their consent. It fails (strict) until it does, then must be
-# un-marked.
-QUEUED_RELEASE_GAP = pytest.mark.xfail(
-    strict=True, reason="evidence.redact_release does not re-check consent or the approver's rights when it runs"
-)
-
-
-@QUEUED_RELEASE_GAP
 def test_queued_release_is_judged_when_it_runs_consent_withdrawn(sw: ShareWorld, approved_job: RedactionJob) -> None:
     do_withdraw_consent(
         survivor=sw.survivor,
@@ -141,7 +132,6 @@ def test_queued_release_runs_when_nothing_changed(sw: ShareWorld, approved_job: 
     assert run_release(approved_job.pk) == JobState.RELEASED
 
 
-@QUEUED_RELEASE_GAP
 def test_queued_release_is_judged_when_it_runs_approver_left_no_survivor(sw: ShareWorld, upload: Any) -> None:
     item = EvidenceItem.objects.get(
         pk=upload(sw.world.member, sw.case, b"Call 72 12 34 56 about the market.\n", name="m.txt").json()["id"]
