@@ -48,6 +48,7 @@ def readme(*, production_ref: str, fingerprint: str) -> bytes:
         "  export GNUPGHOME=$(mktemp -d)",
         f"  gpg --import {PUBLIC_KEY}",
         f"  gpg --verify {SIGNATURE} {TAGMANIFEST}",
+        "  gpg --fingerprint",
         "",
         _("Every command must succeed. gpg must report a good signature by the key with fingerprint:"),
         f"  {fingerprint}",

@@ -72,7 +72,8 @@ def _command(*args: str) -> tuple[int, str]:
 def test_bag_info_and_readme_name_the_signer(genuine: Path) -> None:
     vault = signing.fingerprint()
     assert f"Signing-Key-Fingerprint: {vault}" in (genuine / "bag-info.txt").read_text(encoding="utf-8")
-    assert vault in (genuine / "README.txt").read_text(encoding="utf-8")
+    readme = (genuine / "README.txt").read_text(encoding="utf-8")
+    assert vault in readme and "  gpg --fingerprint\n" in readme
 
 
 def test_the_forgery_agrees_with_itself(forged: Path, forger: KeySigner) -> None:
