@@ -91,7 +91,10 @@ def _safe_members(archive: zipfile.ZipFile) -> None:
 # claims to expand more than this is a decompression bomb, not evidence.
 MAX_RATIO: Final = 100
 RATIO_FLOOR: Final = 1 << 20  # smaller members cannot hurt, whatever their ratio
-SCRATCH_MARGIN: Final = 512 << 20  # left free for the vault's own redactions and builds
+# A tmpfs's size is a cap, not a reservation: its pages come out of the host's memory. A verification
+# may take half of what is both free in the scratch and available in memory; the rest stays for the
+# vault's own redactions and builds.
+SCRATCH_SHARE: Final = 2
 
 
 def _extract_here_instead(path: Path, why: str) -> UnusableInput:
@@ -109,11 +112,23 @@ def _check_sizes(path: Path, archive: zipfile.ZipFile, target: Path) -> None:
             why = f"{info.filename} claims to expand {info.file_size // max(info.compress_size, 1)}-fold"
             raise _extract_here_instead(path, why)
     total = sum(info.file_size for info in archive.infolist())
-    stats = os.statvfs(target)
-    free = stats.f_bavail * stats.f_frsize
-    if total + SCRATCH_MARGIN > free:
-        why = f"it expands to {total} bytes and the scratch has {free} bytes free"
+    allowed = _scratch_room(target) // SCRATCH_SHARE
+    if total > allowed:
+        why = f"it expands to {total} bytes, over the {allowed} bytes a verification may take in the scratch"
         raise _extract_here_instead(path, why)
+
+
+def _scratch_room(target: Path) -> int:
+    stats = os.statvfs(target)
+    room = stats.f_bavail * stats.f_frsize
+    try:
+        meminfo = Path("/proc/meminfo").read_text(encoding="ascii")
+    except OSError:
+        return room
+    for line in meminfo.splitlines():
+        if line.startswith("MemAvailable:"):
+            return min(room, int(line.split()[1]) * 1024)
+    return room
 
 
 def _extract(path: Path, target: Path) -> tuple[Path, list[str]]:
