@@ -388,6 +388,8 @@ CUSTODY_GRANT_WARN_DAYS = 7
 # Two-person rule: how long a request waits for a second coalition lead, and how long an approval stays usable.
 CUSTODY_APPROVAL_WINDOW_HOURS = env.int("CUSTODY_APPROVAL_WINDOW_HOURS", 48, minimum=1)
 CELERY_BEAT_SCHEDULE["sharing.expire_grants"] = {"task": "sharing.expire_grants", "schedule": 24 * 60 * 60}
+# Court productions: a build that outlived its task's hard time limit is marked failed, every hour.
+CELERY_BEAT_SCHEDULE["evidence.production_sweep"] = {"task": "evidence.production_sweep", "schedule": 60 * 60}
 
 # --- REST API -----------------------------------------------------------------
 
