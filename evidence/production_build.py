@@ -17,23 +17,25 @@ import contextlib
 import datetime
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, cast
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actions import Action, Outcome
 from audit.models import AuditEvent
+from audit.services import ActingAs
 from audit.signing import SigningError
 from cases.consent import ConsentRefused, require_all
 from cases.models import ConsentAction, Survivor
 from evidence import services, storage
 from evidence.access import item_target
 from evidence.consent import concerned_survivors
-from evidence.custody_report import build_report, render_json
 from evidence.intake import Sealed, SealedWriter
 from evidence.models import EvidenceItem
 from evidence.production.errors import ProductionError
@@ -44,16 +46,21 @@ from evidence.production.package import (
     WithheldEntry,
     write_package,
 )
+from evidence.production.signer import VaultSigner
+from evidence.production_custody import production_report
 from evidence.production_decisions import justifying_grants
 from evidence.production_models import BatesCounter, ProducedForm, Production, ProductionItem, ProductionKey
 from evidence.production_models import ProductionState as S
-from evidence.production_package import PackageSink, VaultSigner
-from evidence.production_services import PURPOSE, _record
+from evidence.production_package import PackageSink
+from evidence.production_services import PURPOSE, ProductionRefused, _record
+from evidence.production_tasks import BUILD_TIME_LIMIT
 from evidence.redaction_models import RedactionJob
 from evidence.retrieval import IntegrityFailure, iter_content
 from teams.policy import Perm, actor_for, decide
+from vault.tasks import TRANSIENT_ERRORS
 
 ATTEMPTS = 3
+CHUNK = 200
 
 
 def control_for(index: int) -> str:
@@ -83,7 +90,7 @@ def _redaction_log(copy: EvidenceItem) -> bytes:
 def _document(row: ProductionItem, control: str, as_of_seq: int, builder: str) -> ProducedDocument:
     produced = row.produced
     assert produced is not None
-    report = build_report(row.item_id, as_of_seq=as_of_seq, generated_at=timezone.now(), generated_by=builder)
+    report = production_report(row.item_id, as_of_seq=as_of_seq, generated_at=timezone.now(), generated_by=builder)
     custodian = row.item.custodian.get_username() if row.item.custodian else ""
     return ProducedDocument(
         control=control,
@@ -95,14 +102,42 @@ def _document(row: ProductionItem, control: str, as_of_seq: int, builder: str) -
         custodian=custodian,
         collected_at=_iso(row.item.collected_at),
         open_plaintext=lambda: iter_content(produced),
-        custody_report=render_json(report),
+        custody_report=report,
         redaction_log=_redaction_log(produced) if row.form == ProducedForm.REDACTED else None,
     )
 
 
 def _withheld(row: ProductionItem) -> WithheldEntry:
-    reason = row.privilege_reason if row.privileged else row.reason
-    return WithheldEntry(str(row.item.uid), row.item.display_name, row.reason_code or "withheld", reason)
+    """The package's entry: a neutral reason. The detailed one (naming a survivor) stays in the vault."""
+    if row.privileged:
+        code, reason = "privilege", _("privilege: %(reason)s") % {"reason": row.privilege_reason}
+    elif row.reason_code == "consent":
+        code, reason = "protected", _("withheld to protect a survivor")
+    else:
+        code, reason = "unavailable", _("no producible copy")
+    return WithheldEntry(str(row.item.uid), row.item.display_name, code, reason)
+
+
+def _rows(ids: Sequence[int]) -> Iterator[ProductionItem]:
+    """The rows of ``ids`` in that order, loaded a chunk at a time: memory does not grow with the item count."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        found = {
+            row.pk: row
+            for row in ProductionItem.objects.filter(pk__in=chunk)
+            .select_related("item", "item__case", "item__custodian", "produced", "produced__case")
+            .select_related("produced__derivative_of")
+        }
+        yield from (found[pk] for pk in chunk)
+
+
+def _row_ids(production: Production, *, included: bool | None = None) -> list[int]:
+    rows = production.rows.order_by("item__number", "pk")
+    if included is True:
+        rows = rows.exclude(form=ProducedForm.WITHHELD)
+    elif included is False:
+        rows = rows.filter(form=ProducedForm.WITHHELD)
+    return list(rows.values_list("pk", flat=True))
 
 
 class BuildFailed(Exception):
@@ -111,10 +146,10 @@ class BuildFailed(Exception):
         self.message = message[:300]
 
 
-def _consent_at_build(production: Production, rows: list[ProductionItem]) -> None:
+def _consent_at_build(production: Production) -> None:
     """Recorded consent checks as the builder; an item whose survivor no longer consents is withheld."""
     refused: dict[int, str] = {}
-    for row in rows:
+    for row in _rows(_row_ids(production, included=True)):
         if row.form == ProducedForm.WITHHELD:
             continue
         for survivor in concerned_survivors(row.produced or row.item):
@@ -154,15 +189,15 @@ def _info(production: Production, start: int) -> PackageInfo:
     )
 
 
-def _write(production: Production, rows: list[ProductionItem], start: int) -> tuple[PackageResult, Sealed]:
-    included = [r for r in rows if r.form != ProducedForm.WITHHELD]
+def _write(
+    production: Production, included: list[int], withheld: list[int], start: int
+) -> tuple[PackageResult, Sealed]:
     as_of = AuditEvent.objects.aggregate(seq=Max("seq"))["seq"] or 0
     builder = production.built_by.get_username() if production.built_by else ""
-    controls = {control_for(i): row for i, row in enumerate(included, start=1)}
 
     def documents() -> Iterator[ProducedDocument]:
-        for control, row in controls.items():
-            yield _document(row, control, as_of, builder)
+        for index, row in enumerate(_rows(included), start=1):
+            yield _document(row, control_for(index), as_of, builder)
 
     def progress(done: int) -> None:
         Production.objects.filter(pk=production.pk).update(progress_done=done)
@@ -174,7 +209,7 @@ def _write(production: Production, rows: list[ProductionItem], start: int) -> tu
             cast(BinaryIO, sink),
             info=_info(production, start),
             documents=documents(),
-            withheld=[_withheld(r) for r in rows if r.form == ProducedForm.WITHHELD],
+            withheld=[_withheld(r) for r in _rows(withheld)],
             signer=VaultSigner(),
             progress=progress,
             recipient_key=production.recipient_key or None,
@@ -183,13 +218,21 @@ def _write(production: Production, rows: list[ProductionItem], start: int) -> tu
     except BaseException as error:
         sink.drop()
         writer.abort(error)
-        raise _failure(error, controls) from error
+        raise _failure(error, included) from error
     return result, sealed
 
 
-def _failure(error: BaseException, controls: dict[str, ProductionItem]) -> BaseException:
+def _by_control(control: str, included: list[int]) -> ProductionItem | None:
+    number = control.removeprefix("DOC-")
+    index = int(number) if number.isdigit() else 0
+    if not 1 <= index <= len(included):
+        return None
+    return ProductionItem.objects.select_related("item").filter(pk=included[index - 1]).first()
+
+
+def _failure(error: BaseException, included: list[int]) -> BaseException:
     if isinstance(error, ProductionError):
-        row = controls.get(error.control or "")
+        row = _by_control(error.control or "", included)
         where = f"{error.control} ({row.item.display_name})" if row else (error.control or "")
         return BuildFailed(f"{where}: {error.reason}" if where else error.reason)
     if isinstance(error, IntegrityFailure):
@@ -205,24 +248,24 @@ STORED, NUMBERS_TAKEN, NOT_BUILDING = "stored", "numbers taken", "not building"
 
 
 def _store(
-    production: Production, rows: list[ProductionItem], result: PackageResult, sealed: Sealed, start: int
+    production: Production, included: list[int], withheld: int, result: PackageResult, sealed: Sealed, start: int
 ) -> str:
     """Record the stored package and take the Bates numbers, or say why the package must be discarded."""
     by_control = {d.control: d for d in result.documents}
-    included = [r for r in rows if r.form != ProducedForm.WITHHELD]
     try:
         with transaction.atomic():
+            # The production first: a duplicate delivery stops here, before looking at the Bates counter.
+            locked = Production.objects.select_for_update().select_related("case").get(pk=production.pk)
+            if locked.state != S.BUILDING:
+                # Another delivery of the task finished first (or the build was revoked): drop this package.
+                return NOT_BUILDING
             counter = BatesCounter.objects.select_for_update().get(case_id=production.case_id)
             if counter.next_number != start:
                 return NUMBERS_TAKEN
-            locked = Production.objects.select_for_update().select_related("case").get(pk=production.pk)
-            if locked.state != S.BUILDING:
-                # Another delivery of the task finished first: keep its package, drop this one.
-                return NOT_BUILDING
             counter.next_number = max(result.next_number, start)
             counter.save(update_fields=["next_number"])
             _save_package(locked, result, sealed, start, included)
-            for index, row in enumerate(included, start=1):
+            for index, row in enumerate(_rows(included), start=1):
                 document = by_control.get(control_for(index))
                 row.control = control_for(index)
                 row.bates_first = document.bates_first if document else ""
@@ -237,7 +280,7 @@ def _store(
                 None,
                 None,
                 included=len(included),
-                withheld=len(rows) - len(included),
+                withheld=withheld,
                 bates_first=result.bates_first,
                 bates_last=result.bates_last,
                 package_sha256=sealed.sha256,
@@ -269,14 +312,14 @@ def _included_event(production: Production, row: ProductionItem) -> None:
 
 
 def _save_package(
-    production: Production, result: PackageResult, sealed: Sealed, start: int, included: list[ProductionItem]
+    production: Production, result: PackageResult, sealed: Sealed, start: int, included: list[int]
 ) -> None:
     stamped = result.bates_first is not None
     production.state, production.built_at = S.BUILT, timezone.now()
     production.bates_start = start if stamped else None
     production.bates_next = result.next_number if stamped else None
     production.bates_first, production.bates_last = result.bates_first or "", result.bates_last or ""
-    production.contains_originals = any(r.form == ProducedForm.ORIGINAL for r in included)
+    production.contains_originals = ProductionItem.objects.filter(pk__in=included, form=ProducedForm.ORIGINAL).exists()
     production.package_uid, production.storage_location, production.object_key = sealed.uid, sealed.alias, sealed.key
     production.object_size, production.ciphertext_sha256 = sealed.object_size, sealed.ciphertext_sha256
     production.package_size, production.package_sha256 = sealed.size, sealed.sha256
@@ -299,23 +342,45 @@ def _save_package(
     )
 
 
-def _fail(production_id: int, message: str) -> str:
+def _fail(
+    production_id: int,
+    message: str,
+    *,
+    user: Any = None,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+    stale_only: bool = False,
+) -> str:
     with transaction.atomic():
         production = Production.objects.select_for_update().select_related("case").get(pk=production_id)
         if production.state != S.BUILDING:
+            return str(production.state)
+        started = production.build_started_at
+        if stale_only and started is not None and started >= stale_before():
             return str(production.state)
         production.state, production.failure = S.FAILED, message[:300]
         production.save(update_fields=["state", "failure"])
         _record(
             Action.PRODUCTION_BUILD_FAILED,
             production,
-            production.built_by,
-            None,
-            None,
+            user or production.built_by,
+            acting_as,
+            request,
             outcome=Outcome.FAILED,
             failure=production.failure,
+            marked_by_hand=user is not None,
         )
     return str(production.state)
+
+
+def do_fail_stale_build(
+    *, production: Production, user: Any, acting_as: ActingAs | None = None, request: HttpRequest | None = None
+) -> Production:
+    """A lead marks a build that outlived the task's hard time limit as failed, so it can be built again."""
+    state = _fail(production.pk, stale_message(), user=user, acting_as=acting_as, request=request, stale_only=True)
+    if state != S.FAILED:
+        raise ProductionRefused(_("This build is still within its time limit: wait for it to finish or fail."))
+    return _load(production.pk)
 
 
 def _load(production_id: int) -> Production:
@@ -325,33 +390,64 @@ def _load(production_id: int) -> Production:
 
 
 def run_build(production_id: int) -> str:
-    """Build and store the package of a production in the ``building`` state."""
+    """Build and store the package of a production in the ``building`` state; any failure ends in ``failed``."""
+    try:
+        return _run(production_id)
+    except TRANSIENT_ERRORS:
+        raise  # retried by the task; the last attempt ends in fail_unexpected
+    except SoftTimeLimitExceeded:
+        return _fail(production_id, _("The build ran out of time. Build again, or with fewer items."))
+    except Exception as error:
+        return fail_unexpected(production_id, error)
+
+
+def fail_unexpected(production_id: int, error: BaseException) -> str:
+    """The build stopped on an error nobody foresaw: recorded as failed, the error's kind kept (never its text)."""
+    message = _("The build stopped on an unexpected error (%(kind)s). Build again; if it recurs, tell the operator.")
+    return _fail(production_id, message % {"kind": type(error).__name__})
+
+
+def _run(production_id: int) -> str:
     production = _load(production_id)
     if production.state != S.BUILDING:
         return str(production.state)
     if not decide(actor_for(production.built_by), Perm.PRODUCTION_MANAGE, production.case.as_ref()):
         return _fail(production_id, _("The person who started the build may no longer prepare productions."))
-    rows = list(
-        production.rows.select_related("item", "item__case", "item__custodian", "produced", "produced__case")
-        .select_related("produced__derivative_of")
-        .order_by("item__number", "pk")
-    )
-    _consent_at_build(production, rows)
-    included = sum(1 for r in rows if r.form != ProducedForm.WITHHELD)
+    _consent_at_build(production)
+    included, withheld = _row_ids(production, included=True), _row_ids(production, included=False)
     # Taken before the package is written: a grant ended during the build already stops the download.
-    grants = justifying_grants(production, rows)
-    Production.objects.filter(pk=production_id).update(progress_total=included, recipient_grants=grants)
+    grants = justifying_grants(production, _rows(included))
+    Production.objects.filter(pk=production_id).update(progress_total=len(included), recipient_grants=grants)
     BatesCounter.objects.get_or_create(case_id=production.case_id)
     for _attempt in range(ATTEMPTS):
+        if not Production.objects.filter(pk=production_id, state=S.BUILDING).exists():
+            return str(_load(production_id).state)  # a duplicate delivery, or revoked: no work
         start = BatesCounter.objects.get(case_id=production.case_id).next_number
         try:
-            result, sealed = _write(production, rows, start)
+            result, sealed = _write(production, included, withheld, start)
         except BuildFailed as failed:
             return _fail(production_id, failed.message)
-        outcome = _store(production, rows, result, sealed, start)
+        outcome = _store(production, included, len(withheld), result, sealed, start)
         if outcome != STORED:
             with contextlib.suppress(storage.StorageUnavailable):
                 storage.delete(sealed.alias, sealed.key)
         if outcome != NUMBERS_TAKEN:
             return str(_load(production_id).state)
     return _fail(production_id, _("Other productions of the case kept taking Bates numbers; build again."))
+
+
+def stale_before() -> datetime.datetime:
+    """A build started before this moment has outlived the task's hard time limit: nothing runs it any more."""
+    return timezone.now() - datetime.timedelta(seconds=BUILD_TIME_LIMIT)
+
+
+def fail_stale_builds() -> int:
+    """Mark every build older than the task's hard limit as failed (the periodic sweep)."""
+    stale = list(
+        Production.objects.filter(state=S.BUILDING, build_started_at__lt=stale_before()).values_list("pk", flat=True)
+    )
+    return sum(1 for pk in stale if _fail(pk, stale_message(), stale_only=True) == S.FAILED)
+
+
+def stale_message() -> str:
+    return _("The build stopped without finishing (the worker ended or was stopped). Build again.")

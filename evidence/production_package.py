@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db import transaction
 
-from audit import signing
 from audit.actions import Action
 from audit.services import Target, record
 from evidence import retrieval, sealing
@@ -45,20 +44,6 @@ class PackageSink(io.RawIOBase):
         self.writer.write(chunk)
         self.written += len(chunk)
         return len(chunk)
-
-
-class VaultSigner:
-    """The vault's GnuPG signing key (the audit checkpoint key), as the engine's ``Signer``."""
-
-    def sign(self, data: bytes) -> str:
-        signature, _fingerprint = signing.sign(data)
-        return signature
-
-    def fingerprint(self) -> str:
-        return signing.fingerprint()
-
-    def public_key(self) -> str:
-        return signing.public_key()
 
 
 def package_chunks(production: Production) -> Iterator[bytes]:

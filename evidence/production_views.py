@@ -13,14 +13,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_countries import countries
 
 from accounts.sudo import sudo_redirect
 from audit.actions import Action
 from audit.services import record
 from evidence.access import case_target, get_case_for
 from evidence.production_access import get_production_for, production_ref, production_target
+from evidence.production_build import do_fail_stale_build, stale_before
+from evidence.production_decisions import recipient_country
 from evidence.production_forms import ApprovalForm, ProductionForm, SearchForm, WithholdForm
-from evidence.production_models import ProducedForm, Production
+from evidence.production_models import ProducedForm, Production, ProductionState
 from evidence.production_package import package_chunks, package_filename
 from evidence.production_selectors import (
     ItemFilter,
@@ -169,8 +172,21 @@ def detail(request: HttpRequest, production_id: int) -> HttpResponse:
         "approval_form": ApprovalForm(),
         "consent_active": consent_active(production),
         "withheld": sum(1 for r in rows if r.form == ProducedForm.WITHHELD),
+        "destination": _destination(production),
+        "stale": production.state == ProductionState.BUILDING
+        and production.build_started_at is not None
+        and production.build_started_at < stale_before(),
     }
     return render(request, "evidence/production.html", context)
+
+
+def _destination(production: Production) -> dict[str, Any]:
+    """The recipient's country and whether originals would leave the case's country (for the approver)."""
+    code = recipient_country(production)
+    return {
+        "name": str(countries.name(code)) if code else "",
+        "crosses_border": code != str(production.case.host_jurisdiction.country),
+    }
 
 
 @login_required
@@ -258,6 +274,13 @@ def decide_items(request: HttpRequest, production_id: int) -> HttpResponse:
 def build(request: HttpRequest, production_id: int) -> HttpResponse:
     production, decision = get_production_for(request, production_id, Perm.PRODUCTION_MANAGE)
     try:
+        if production.state == ProductionState.BUILDING:
+            # A build past the task's hard time limit: nothing runs it any more; mark it failed first.
+            do_fail_stale_build(
+                production=production, user=request.user, acting_as=acting_as(decision), request=request
+            )
+            messages.success(request, _("The build that never finished is marked failed; you can build again."))
+            return _back(production)
         do_start_build(production=production, user=request.user, acting_as=acting_as(decision), request=request)
     except ProductionRefused as refused:
         return _refused(request, production, refused.message)
