@@ -28,7 +28,7 @@ from cases.models import ApprovalKind, ApprovalRequest, ApprovalState
 from cases.sealing import SealedValueUnavailable
 from cases.survivors import RevealRefused, authorise_reveal
 from evidence.access import item_target
-from evidence.consent import require_use
+from evidence.consent import concerned_survivors, require_use, undetermined
 from evidence.redaction.geometry import Area
 from evidence.redaction.preview import PREVIEW_DPI
 from evidence.redaction.result import RedactionError
@@ -156,10 +156,31 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
     return _render(request, job)
 
 
+def _authorise_without_survivor(request: HttpRequest, job: RedactionJob, purpose: str) -> None:
+    """An item concerning no survivor has no custodian: a coalition lead of the case's organisation stands in.
+
+    An item of a case with survivors that nobody has linked yet may concern any of them: refused
+    until an editor says whom it concerns.
+    """
+    if undetermined(job.item):
+        raise RevealRefused(_("Link this item to the survivors it concerns before the text behind its marks is shown."))
+    if len(purpose.strip()) < 10:
+        raise RevealRefused(_("State the purpose of this reveal (at least 10 characters)."))
+    if not decide(request_actor(request), Perm.GRANT_MANAGE, job.item.case.as_ref()):
+        raise RevealRefused(_("This item concerns no survivor: only a coalition lead of the case may see this text."))
+
+
 def _authorise_reveal(request: HttpRequest, job: RedactionJob, purpose: str) -> str | None:
-    """None when the reviewer is an identity custodian of every survivor concerned; else the refusal, audited."""
+    """None when the reviewer is an identity custodian of every survivor concerned; else the refusal, audited.
+
+    With no survivor concerned there is no custodian to ask: the reveal is never let through by an
+    empty list (see ``_authorise_without_survivor``).
+    """
     try:
-        for survivor in job.item.survivors.select_related("case"):
+        survivors = concerned_survivors(job.item)
+        if not survivors:
+            _authorise_without_survivor(request, job, purpose)
+        for survivor in survivors:
             authorise_reveal(survivor=survivor, user=request.user, purpose=purpose)
     except RevealRefused as refused:
         targets = [item_target(job.item_id), job_target(job.pk)]

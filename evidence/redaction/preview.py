@@ -3,6 +3,10 @@
 The page is rendered by ``pdftoppm`` in a private scratch directory (memory-backed, removed at
 the end) and returned as PNG bytes for one response; nothing is kept. Boxes are given in points
 from the visible page's top-left corner, the frame ``pdftoppm`` renders.
+
+Every box is filled opaque, whatever its state: the text behind a mark is shown only by the
+reveal, which needs a custodian and a second coalition lead's approval. A see-through fill would
+let anyone allowed the preview read it without either.
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ from .scratch import scratch
 
 PREVIEW_DPI = 100
 
-# (outline, fill with alpha) per style: what the reviewer must tell apart at a glance.
+# (outline, opaque fill) per style: what the reviewer must tell apart at a glance, never what is under it.
 STYLES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int, int]]] = {
-    "removed": ((200, 0, 0), (200, 0, 0, 90)),  # always removed, or a proposal accepted
-    "proposed": ((230, 130, 0), (230, 130, 0, 40)),  # waiting for a decision, or kept
-    "area": ((0, 90, 200), (0, 90, 200, 90)),  # drawn by hand
+    "removed": ((200, 0, 0), (200, 0, 0, 255)),  # always removed, or a proposal accepted
+    "proposed": ((230, 130, 0), (230, 130, 0, 255)),  # waiting for a decision, or kept
+    "area": ((0, 90, 200), (0, 90, 200, 255)),  # drawn by hand
 }
 
 

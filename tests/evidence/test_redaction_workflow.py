@@ -384,3 +384,35 @@ def _wait(job: RedactionJob, state: str, seconds: float = 120) -> None:
         assert job.state != JobState.FAILED, job.failure_category
         time.sleep(0.2)
     raise AssertionError(f"job still {job.state}")
+
+
+def test_the_text_of_an_item_concerning_no_survivor_is_never_let_through_by_an_empty_custodian_list(
+    world: Any, login: Any, original: EvidenceItem
+) -> None:
+    from cases.models import ApprovalRequest
+    from evidence.survivor_links import do_set_survivors
+
+    job = _proposed(world, login, original)
+    ask, url = reverse("redaction:reveal_request", args=[job.pk]), reverse("redaction:reveal", args=[job.pk])
+    purpose = {"purpose": "checking the proposals before approval"}
+    # Unlinked in a case with survivors: it may concern any of them, so nobody may ask.
+    do_set_survivors(
+        item=original, survivors=[], no_survivor_material=False, user=world.lead, acting_as=None, request=None
+    )
+    for person in (world.member, world.lead):
+        assert login(person, sudo=True).post(ask, purpose).status_code == 302
+        assert login(person, sudo=True).post(url, purpose).status_code == 302
+    assert not ApprovalRequest.objects.exists()
+    assert not AuditEvent.objects.filter(action="redaction.text_revealed").exists()
+    denied = AuditEvent.objects.filter(action="access.denied", details__permission="identity.reveal")
+    assert denied.count() == 4
+    # Marked as concerning no survivor: no custodian exists, a coalition lead of the case stands in.
+    do_set_survivors(
+        item=original, survivors=[], no_survivor_material=True, user=world.lead, acting_as=None, request=None
+    )
+    assert login(world.member, sudo=True).post(ask, purpose).status_code == 302
+    assert not ApprovalRequest.objects.exists() and denied.count() == 5
+    assert login(world.lead, sudo=True).post(ask, {"purpose": "short"}).status_code == 302
+    assert not ApprovalRequest.objects.exists()
+    assert login(world.lead, sudo=True).post(ask, purpose).status_code == 302
+    assert ApprovalRequest.objects.get().requested_by_id == world.lead.pk

@@ -178,3 +178,17 @@ def test_the_preview_draws_the_boxes(tmp_path: Path) -> None:
     assert blue > red + 60  # the blue of an area drawn by hand, over the line
     assert image.getpixel((300, 400)) == (255, 255, 255)
     assert leaked(str(png)) == []
+
+
+@pytest.mark.parametrize("style", ["removed", "proposed", "area"])
+def test_the_preview_hides_the_text_under_every_box(style: str) -> None:
+    # The text behind a mark is shown only by the approved reveal: a see-through box would show it to
+    # anyone allowed the preview.
+    box = (50.0, 88.0, 560.0, 103.0)  # over "Secret annex reference XK-4471 stays private."
+    png = render_page(_pdf(LINES), 1, [Drawn(box, style, "#1")], dpi=72)
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    inside = image.crop((int(box[0]) + 3, int(box[1]) + 3, int(box[2]) - 3, int(box[3]) - 3))
+    colours = {colour for _count, colour in inside.getcolors(maxcolors=4096) or []}
+    assert len(colours) == 1  # one flat fill: no glyph shows through
+    uncovered = image.crop((50, 70, 560, 85))  # the line above the box still reads
+    assert len(uncovered.getcolors(maxcolors=4096) or []) > 1
