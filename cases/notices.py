@@ -20,10 +20,19 @@ from cases.models import ConsentAction, Decision
 
 DEADLINE_REMINDER: Final = "deadline.reminder"
 CONSENT_ENDED: Final = "consent.ended"
+GRANT_SUSPENDED: Final = "grant.suspended"
+GRANT_CONSENT_MISSING: Final = "grant.consent_missing"
+GRANT_EXPIRING: Final = "grant.expiring"
 
 MESSAGES: Final[Mapping[str, Promise]] = {
     DEADLINE_REMINDER: _("%(case)s: limitation deadline in %(days)d days (%(due)s): %(what)s"),
     CONSENT_ENDED: _("%(survivor)s: consent to “%(action)s” ended (%(decision)s); %(count)d use(s) suspended."),
+    GRANT_SUSPENDED: _("A grant on this case was suspended: a survivor withdrew the consent it relied on."),
+    GRANT_CONSENT_MISSING: _(
+        "%(case)s: the grant to %(team)s for “%(purpose)s” was suspended: %(survivor)s, now linked to an item it "
+        "covers, has not consented to “%(action)s”."
+    ),
+    GRANT_EXPIRING: _("Access to case %(case)s granted for “%(purpose)s” ends on %(date)s."),
 }
 
 
@@ -41,6 +50,7 @@ def _choice(choices: Any) -> Callable[[Any], str]:
 
 SHOWN_AS: Final[Mapping[str, Callable[[Any], str]]] = {
     "due": _date,
+    "date": _date,
     "action": _choice(ConsentAction),
     "decision": _choice(Decision),
 }

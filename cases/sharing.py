@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from audit.actions import Action, Outcome
 from audit.services import ActingAs, Target, UserLike, record
+from cases import notices
 from cases.approvals import usable_approval, use_approval
 from cases.consent import ConsentRefused, register_dependency, require_all, survivor_target, target_for
 from cases.models import (
@@ -265,11 +266,7 @@ def on_consent_withdrawn(
     for grant in Grant.objects.select_for_update().filter(pk__in=grant_ids, state=GrantState.ACTIVE):
         _end(grant, state=GrantState.SUSPENDED, user=user)
         _audit_suspension(grant, record, user)
-        Notification.objects.create(
-            user=grant.granted_by,
-            case=grant.case,
-            message=_("A grant on this case was suspended: a survivor withdrew the consent it relied on."),
-        )
+        _notify(grant, [grant.granted_by], code=notices.GRANT_SUSPENDED, params={})
 
 
 def _audit_suspension(grant: Grant, consent: ConsentRecord, user: UserLike | None) -> None:
@@ -281,6 +278,16 @@ def _audit_suspension(grant: Grant, consent: ConsentRecord, user: UserLike | Non
         targets=[grant_target(grant.pk), survivor_target(consent.survivor_id)],
         details={"grant": grant.pk, "action": consent.action, "target": consent.target},
     )
+
+
+def _notify(grant: Grant, users: Iterable[Any], *, code: str, params: dict[str, Any]) -> dict[int, Any]:
+    """One notice per person, stored as a code read in each reader's language (``cases.notices``)."""
+    people = {u.pk: u for u in users}
+    message = notices.english_text(code, params)[:400]
+    Notification.objects.bulk_create(
+        [Notification(user=u, case=grant.case, message=message, code=code, params=params) for u in people.values()]
+    )
+    return people
 
 
 def leads_of(case: Case) -> list[Any]:
@@ -326,14 +333,13 @@ def do_warn_expiring_grants(*, now: datetime.datetime | None = None) -> int:
             grant = Grant.objects.select_for_update().select_related("case").get(pk=grant_id)
             if grant.warned_at is not None or grant.state != GrantState.ACTIVE:
                 continue
-            message = _("Access to case %(case)s granted for “%(purpose)s” ends on %(date)s.") % {
+            params = {
                 "case": grant.case.reference,
                 "purpose": grant.purpose,
                 "date": timezone.localtime(grant.expires_at).date().isoformat(),
             }
-            people = {u.pk: u for u in [*_grantees(grant), *leads_of(grant.case)]}
-            Notification.objects.bulk_create(
-                [Notification(user=u, case=grant.case, message=message[:400]) for u in people.values()]
+            people = _notify(
+                grant, [*_grantees(grant), *leads_of(grant.case)], code=notices.GRANT_EXPIRING, params=params
             )
             grant.warned_at = now
             grant.save(update_fields=["warned_at"])
