@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django_countries import countries
 
 from cases.models import Case, ConsentDependency, DependencyState
 from evidence.models import DerivativeKind, EvidenceItem, Sensitivity, State
@@ -110,10 +109,13 @@ def newest_redacted_copy(item: EvidenceItem) -> EvidenceItem | None:
 
 
 def default_bates_prefix(case: Case) -> str:
-    """``<host country ISO3>-<MISSION>-``, e.g. ``CAF-MINUSCA-``."""
-    alpha3 = countries.alpha3(case.host_jurisdiction.country) or str(case.host_jurisdiction.country)
-    parts = [alpha3, case.mission.upper()] if case.mission else [alpha3]
-    return "-".join(parts) + "-"
+    """``<case reference>-``, e.g. ``CAF-MINUSCA-0042-``: the counter is per case, so the label must be too."""
+    return f"{case.reference}-"
+
+
+def prefix_used_elsewhere(case: Case, prefix: str) -> bool:
+    """Another case's productions already stamp this prefix: its numbers would repeat labels of ours."""
+    return Production.objects.filter(bates_prefix=prefix).exclude(case=case).exists()
 
 
 def consent_active(production: Production) -> bool:

@@ -28,7 +28,13 @@ from evidence.models import EvidenceItem, State
 from evidence.production_access import production_target
 from evidence.production_decisions import decide_row
 from evidence.production_models import ProducedForm, Production, ProductionItem, ProductionState, SavedSearch
-from evidence.production_selectors import DEPENDENCY_KIND, ItemFilter, default_bates_prefix, selectable_items
+from evidence.production_selectors import (
+    DEPENDENCY_KIND,
+    ItemFilter,
+    default_bates_prefix,
+    prefix_used_elsewhere,
+    selectable_items,
+)
 from evidence.production_tasks import build_production
 from teams.models import Team
 from teams.policy import actor_for
@@ -102,6 +108,9 @@ def do_create_production(
     recipient_country = recipient_country.strip().upper()
     if recipient_country and recipient_country not in countries:
         raise ProductionRefused(_("The recipient's country must be an ISO 3166 country code, e.g. FR."))
+    prefix = bates_prefix.strip() or default_bates_prefix(case)
+    if prefix_used_elsewhere(case, prefix):
+        raise ProductionRefused(_("Another case's productions use this Bates prefix: choose one of this case's own."))
     with transaction.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()
         number = (Production.objects.filter(case=case).aggregate(n=Max("number"))["n"] or 0) + 1
@@ -114,7 +123,7 @@ def do_create_production(
             recipient_team=recipient_team,
             recipient_country=recipient_country,
             recipient_key=recipient_key.strip(),
-            bates_prefix=bates_prefix.strip() or default_bates_prefix(case),
+            bates_prefix=prefix,
             created_by=user,
         )
         _record(

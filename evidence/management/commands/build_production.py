@@ -10,6 +10,8 @@ the web page, then ``--production REF`` releases it and writes the package.
 from __future__ import annotations
 
 import os
+import re
+import uuid
 import zipfile
 from argparse import ArgumentParser
 from pathlib import Path, PurePosixPath
@@ -36,6 +38,17 @@ from evidence.production_services import (
 from teams.models import Team
 from teams.policy import Perm, actor_for, decide
 
+PRODUCTION_REF = re.compile(r"(.+)-P(\d{1,9})")
+
+
+def _check_uids(values: list[str]) -> None:
+    """Item uids are UUIDs: anything else is a usage error (exit 2), caught before any work."""
+    for value in values:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise CommandError(f"--items takes item uids (UUIDs); {value!r} is not one.", returncode=2) from None
+
 
 class Command(BaseCommand):
     help = "Build (and release) a court production and write its package to a directory. Audited as the given user."
@@ -57,6 +70,7 @@ class Command(BaseCommand):
         parser.add_argument("--extract", action="store_true", help="write the bag extracted instead of the ZIP")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        _check_uids(options["items"])
         user = User.objects.filter(username=options["username"], is_active=True).first()
         if user is None:
             raise CommandError(f"No active user {options['username']!r}.")
@@ -78,8 +92,11 @@ class Command(BaseCommand):
 
     def _existing(self, options: dict[str, Any], user: User) -> Production:
         reference: str = options["production_ref"]
-        case_ref, _sep, number = reference.rpartition("-P")
-        production = Production.objects.filter(case__reference=case_ref, number=int(number or 0)).first()
+        found = PRODUCTION_REF.fullmatch(reference)
+        if found is None:
+            raise CommandError(f"Malformed --production {reference!r}: expected <case>-P<number>.", returncode=2)
+        case_ref, number = found.group(1), int(found.group(2))
+        production = Production.objects.filter(case__reference=case_ref, number=number).first()
         if production is None:
             raise CommandError(f"No production {reference!r}.")
         self._case(case_ref, user)

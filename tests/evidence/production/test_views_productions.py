@@ -109,7 +109,7 @@ def test_a_lawyer_creates_selects_by_saved_search_and_builds(pw: ProdWorld, logi
         {"p-recipient": "TGI Bangui", "p-forum": "TGI Bangui", "p-purpose": "criminal complaint filed"},
     )
     production = Production.objects.get()
-    assert created.status_code == 302 and production.bates_prefix == "CAF-MINUSCA-"
+    assert created.status_code == 302 and production.bates_prefix == "CAF-MINUSCA-0042-"
     client.post(
         reverse("productions:save_search", args=[pw.case.pk]), {"s-name": "pdfs", "s-media_type": "application/pdf"}
     )

@@ -15,13 +15,13 @@ def test_owner_lawyer_builds_a_package_of_originals(pw: ProdWorld) -> None:
     production = build(pw.production(), pw.world.member)
     assert production.state == ProductionState.BUILT, production.failure
     assert production.reference == "CAF-MINUSCA-0042-P001"
-    assert production.bates_first == "CAF-MINUSCA-000001"
+    assert production.bates_first == "CAF-MINUSCA-0042-000001"
     rows = {r.item_id: r for r in production.rows.all()}
     statement, log = rows[pw.statement.pk], rows[pw.photo_log.pk]
     assert statement.form == log.form == ProducedForm.ORIGINAL
     assert (statement.bates_first, statement.bates_last, statement.pages) == (
-        "CAF-MINUSCA-000001",
-        "CAF-MINUSCA-000002",
+        "CAF-MINUSCA-0042-000001",
+        "CAF-MINUSCA-0042-000002",
         2,
     )
     assert production.contains_originals
@@ -57,7 +57,7 @@ def test_a_build_that_lost_its_numbers_is_built_again_from_the_new_start(pw: Pro
     monkeypatch.setattr(production_build, "write_package", another_build_meanwhile)
     production = build(pw.production(), pw.world.member)
     assert calls == [1, 500]
-    assert production.bates_first == "CAF-MINUSCA-000500"
+    assert production.bates_first == "CAF-MINUSCA-0042-000500"
     assert BatesCounter.objects.get(case=pw.case).next_number == production.bates_next
 
 

@@ -107,7 +107,7 @@ def test_a_document_the_engine_cannot_read_fails_the_build_naming_it(pw: ProdWor
 
     do_withhold_by_hand(production=production, item_id=broken.pk, reason="damaged file", user=pw.world.member)
     production = build(production, pw.world.member)
-    assert production.state == ProductionState.BUILT and production.bates_first == "CAF-MINUSCA-000001"
+    assert production.state == ProductionState.BUILT and production.bates_first == "CAF-MINUSCA-0042-000001"
 
 
 def test_a_second_run_of_the_build_does_nothing(pw: ProdWorld) -> None:
