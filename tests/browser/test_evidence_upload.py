@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from audit.models import AuditEvent
 from evidence.models import EvidenceItem
@@ -61,3 +61,59 @@ def test_resumable_upload_links_the_survivors_chosen_on_the_page(
     assert not item.no_survivor_material
     uploaded = AuditEvent.objects.get(action="evidence.uploaded", case_id=case.pk)
     assert uploaded.details["channel"] == "resumable" and uploaded.details["survivor_ids"] == [chosen.pk]
+
+
+def test_the_page_sends_the_file_again_when_the_item_could_not_be_assembled(
+    browser: Browser, live_server: Any, world: World, tmp_path: Path, settings: Any
+) -> None:
+    """The store refuses the item's object once: the server resets the upload, the page's tus client
+    asks HEAD (offset 0), sends the file again and ends on the item, with nothing recorded twice.
+
+    Its own page: the one 503 is expected here, so the console may report exactly that failure."""
+    from django.core.files.storage import FileSystemStorage
+
+    from audit.models import AuditEvent
+    from evidence import storage
+    from evidence.models import UploadSession
+
+    if settings.PRODUCTION:
+        pytest.skip("blocks a path of the local evidence store")
+    settings.CUSTODY_KEY_DIR = tmp_path / "keys"
+    case = CaseFactory.create(reference="CAF-MINUSCA-0044", organisation=world.org_car, teams=[world.team_car])
+    content = os.urandom(1024 * 1024 + 99)
+    source = tmp_path / "recording.bin"
+    source.write_bytes(content)
+    patches: list[str] = []
+
+    def block_the_first_assembly(route: Any) -> None:
+        if route.request.method == "PATCH" and not patches:
+            upload = UploadSession.objects.get(case=case)
+            local = storage.get(upload.storage_location)
+            assert isinstance(local, FileSystemStorage)
+            # A directory where the item's object must go: writing it fails like a full or broken disk.
+            Path(local.path(storage.item_key(upload.item_uid))).mkdir(parents=True)
+        if route.request.method == "PATCH":
+            patches.append(route.request.headers.get("upload-offset", ""))
+        route.continue_()
+
+    settings.CSRF_TRUSTED_ORIGINS = [*settings.CSRF_TRUSTED_ORIGINS, live_server.url]
+    headers = {"X-Forwarded-Proto": "https"} if settings.PRODUCTION else {}
+    context = browser.new_context(base_url=live_server.url, extra_http_headers=headers, locale="en-GB")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    sign_in(page, world.member)
+    page.route("**/evidence/uploads/**", block_the_first_assembly)
+    page.goto(f"/evidence/cases/{case.pk}/upload/")
+    page.set_input_files("#id_file", str(source))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/evidence/items/*/", timeout=60_000)
+    assert patches == ["0", "0"]
+    item = EvidenceItem.objects.get(case=case)
+    assert item.sha256 == hashlib.sha256(content).hexdigest()
+    assert AuditEvent.objects.filter(action="evidence.upload_failed", case_id=case.pk).count() == 1
+    assert AuditEvent.objects.filter(action="evidence.upload_restarted", case_id=case.pk).count() == 1
+    assert not UploadSession.objects.exists()
+    context.close()
+    assert problems == ["Failed to load resource: the server responded with a status of 503 (Service Unavailable)"]
