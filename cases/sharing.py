@@ -21,7 +21,14 @@ from audit.actions import Action, Outcome
 from audit.services import ActingAs, Target, UserLike, record
 from cases import notices
 from cases.approvals import usable_approval, use_approval
-from cases.consent import ConsentRefused, register_dependency, require_all, survivor_target, target_for
+from cases.consent import (
+    ConsentRefused,
+    register_dependency,
+    require,
+    require_all,
+    survivor_target,
+    target_for,
+)
 from cases.models import (
     ApprovalKind,
     Case,
@@ -98,24 +105,26 @@ def _required_consents(
     acting_as: ActingAs | None,
     purpose: str,
 ) -> list[ConsentRecord]:
-    cross_border = is_cross_border(case, team)
+    common: dict[str, Any] = {"user": user, "request": request, "acting_as": acting_as, "purpose": purpose}
+    records: list[ConsentRecord] = []
+    for action, target in consents_needed(case=case, team=team, level=level, cross_border=is_cross_border(case, team)):
+        records += require_all(survivors=survivors, action=action, target=target, **common)
+    return records
+
+
+def consents_needed(*, case: Case, team: Team, level: str, cross_border: bool) -> list[tuple[ConsentAction, str]]:
+    """The (action, target) consents every survivor concerned must give for such a grant; empty: none."""
     # Redacted copies and metadata still carry places and dates that identify a survivor in a small
     # community: any team outside the owning organisation needs the survivors' consent to that team.
     foreign = team.organisation_id != case.organisation_id
     if not cross_border and not foreign and level != GrantLevel.ORIGINALS:
         return []
-    common: dict[str, Any] = {"user": user, "request": request, "acting_as": acting_as, "purpose": purpose}
-    records = require_all(
-        survivors=survivors,
-        action=ConsentAction.SHARE_TEAM,
-        target=target_for(ConsentAction.SHARE_TEAM, team.pk),
-        **common,
-    )
+    needed = [(ConsentAction.SHARE_TEAM, target_for(ConsentAction.SHARE_TEAM, team.pk))]
     if cross_border:
-        records += require_all(
-            survivors=survivors, action=ConsentAction.SHARE_JURISDICTION, target=team.jurisdiction.code, **common
+        needed.append(
+            (ConsentAction.SHARE_JURISDICTION, target_for(ConsentAction.SHARE_JURISDICTION, team.jurisdiction.code))
         )
-    return records
+    return needed
 
 
 def do_grant(
@@ -267,6 +276,76 @@ def on_consent_withdrawn(
         _end(grant, state=GrantState.SUSPENDED, user=user)
         _audit_suspension(grant, record, user)
         _notify(grant, [grant.granted_by], code=notices.GRANT_SUSPENDED, params={})
+
+
+def do_recheck_grants(
+    *,
+    grants: Iterable[Grant],
+    survivors: Sequence[Survivor],
+    user: UserLike,
+    request: HttpRequest | None = None,
+    acting_as: ActingAs | None = None,
+) -> dict[str, list[int]]:
+    """Survivors newly concerned by material live grants cover: each grant rests on their consent too.
+
+    A grant that needed consent (another organisation, another country, originals) was checked
+    against the survivors concerned when it was made; a survivor linked later was never asked. Here
+    each such grant either gets that survivor's consent registered as a dependency (so a later
+    withdrawal suspends it) or, where a consent it needs is missing, is suspended at once, audited,
+    and its grantees, the owner's coalition leads and the lead who granted it are told. Runs in the
+    caller's transaction (the link's), so the link never exists without the grants judged.
+    """
+    outcome: dict[str, list[int]] = {"registered": [], "suspended": []}
+    now = timezone.now()
+    live = Grant.objects.select_for_update().filter(state=GrantState.ACTIVE, expires_at__gt=now)
+    for grant in live.filter(pk__in=[g.pk for g in grants]).select_related("case", "grantee_team__jurisdiction"):
+        needed = consents_needed(
+            case=grant.case, team=grant.grantee_team, level=grant.level, cross_border=grant.cross_border
+        )
+        if not needed or not survivors:
+            continue
+        common: dict[str, Any] = {"user": user, "request": request, "acting_as": acting_as, "purpose": grant.purpose}
+        try:
+            records = [require(survivor=s, action=a, target=t, **common) for s in survivors for a, t in needed]
+        except ConsentRefused as refused:
+            _suspend_for_missing_consent(grant, refused, user=user, request=request, acting_as=acting_as)
+            outcome["suspended"].append(grant.pk)
+            continue
+        for consent in records:
+            register_dependency(consent_record=consent, kind=DEPENDENCY_KIND, object_id=grant.pk)
+        outcome["registered"].append(grant.pk)
+    return outcome
+
+
+def _suspend_for_missing_consent(
+    grant: Grant, refused: ConsentRefused, *, user: UserLike, request: HttpRequest | None, acting_as: ActingAs | None
+) -> None:
+    _end(grant, state=GrantState.SUSPENDED, user=user)
+    record(
+        action=Action.GRANT_SUSPENDED,
+        user=user,
+        request=request,
+        acting_as=acting_as,
+        case_id=grant.case_id,
+        targets=[grant_target(grant.pk), survivor_target(refused.survivor_id)],
+        details={
+            "grant": grant.pk,
+            "action": refused.action,
+            "target": refused.target,
+            "state": str(refused.state),
+            "reason": "survivor linked without consent",
+        },
+    )
+    survivor = Survivor.objects.get(pk=refused.survivor_id)
+    params = {
+        "case": grant.case.reference,
+        "team": grant.grantee_team.name,
+        "purpose": grant.purpose,
+        "survivor": survivor.code,
+        "action": refused.action,
+    }
+    people = [*_grantees(grant), *leads_of(grant.case), grant.granted_by]
+    _notify(grant, people, code=notices.GRANT_CONSENT_MISSING, params=params)
 
 
 def _audit_suspension(grant: Grant, consent: ConsentRecord, user: UserLike | None) -> None:

@@ -6,14 +6,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import ActingAs, record
 from cases.consent import survivor_target
-from cases.models import Survivor
+from cases.models import Grant, GrantState, Survivor
+from cases.sharing import do_recheck_grants
 from evidence.access import item_target
 from evidence.models import EvidenceItem
+from evidence.sharing_models import GrantedItem
 
 
 class LinkInvalid(ValueError):
@@ -29,7 +33,11 @@ def do_set_survivors(
     acting_as: ActingAs | None,
     request: HttpRequest | None,
 ) -> EvidenceItem:
-    """Replace the item's survivor links (or mark it as concerning no survivor), audited with before and after."""
+    """Replace the item's survivor links (or mark it as concerning no survivor), audited with before and after.
+
+    A survivor newly linked must consent to every live grant reaching the item that needs consent
+    (``cases.sharing.do_recheck_grants``): registered as a dependency, or the grant is suspended.
+    """
     chosen = list(survivors)
     if any(s.case_id != item.case_id for s in chosen):
         raise LinkInvalid("A survivor of another case cannot be linked to this item.")
@@ -42,6 +50,10 @@ def do_set_survivors(
         locked.no_survivor_material = no_survivor_material
         locked.save(update_fields=["no_survivor_material"])
         after = sorted(s.pk for s in chosen)
+        added = [s for s in chosen if s.pk not in before]
+        grants = do_recheck_grants(
+            grants=grants_covering(locked), survivors=added, user=user, request=request, acting_as=acting_as
+        )
         record(
             action=Action.EVIDENCE_SURVIVORS_LINKED,
             user=user,
@@ -49,6 +61,25 @@ def do_set_survivors(
             request=request,
             case_id=locked.case_id,
             targets=[item_target(locked.pk), *(survivor_target(pk) for pk in sorted({*before, *after}))],
-            details={"before": before, "after": after, "no_survivor_material": no_survivor_material},
+            details={
+                "before": before,
+                "after": after,
+                "no_survivor_material": no_survivor_material,
+                **{f"grants_{outcome}": ids for outcome, ids in grants.items() if ids},
+            },
         )
     return locked
+
+
+def grants_covering(item: EvidenceItem) -> list[Grant]:
+    """The live grants that reach ``item``: whole-case grants and those on it, its original or its copies.
+
+    A grant on chosen items covers their derivatives; a copy concerns its original's survivors, so a
+    grant on a copy is covered by a link made on the original too.
+    """
+    related = {item.pk, *EvidenceItem.objects.filter(derivative_of=item).values_list("pk", flat=True)}
+    if item.derivative_of_id is not None:
+        related.add(item.derivative_of_id)
+    scoped = GrantedItem.objects.filter(item_id__in=related).values_list("grant_id", flat=True)
+    live = Grant.objects.filter(case_id=item.case_id, state=GrantState.ACTIVE, expires_at__gt=timezone.now())
+    return list(live.filter(Q(item_scoped=False) | Q(pk__in=scoped)).order_by("pk"))
