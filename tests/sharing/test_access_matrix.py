@@ -26,6 +26,8 @@ from cases.models import ApprovalKind, Grant, GrantLevel
 from cases.sharing import do_revoke_grant
 from evidence.custody_services import do_propose_transfer
 from evidence.models import DerivativeKind, EvidenceItem
+from evidence.production_models import Production, ProductionState
+from evidence.production_services import do_create_production
 from evidence.redaction_models import JobState, MarkKind, RedactionJob, RedactionMark
 from teams.models import Membership
 from tests.sharing.conftest import ShareWorld, approve_originals_abroad
@@ -113,7 +115,7 @@ def shared(sw: ShareWorld, upload: Any) -> dict[str, Any]:
         "grant_id": grant.pk,
         "approval_id": objects["approval"],
         "job_id": objects["job"],
-        "production_id": 999_999,
+        "production_id": objects["production"],
         "mark_id": objects["mark"],
         "user_id": sw.world.member.pk,
         "team_id": sw.world.team_car.pk,
@@ -146,7 +148,19 @@ def case_objects(sw: ShareWorld, original: EvidenceItem) -> dict[str, int]:
     # A proposal waiting for review, as the proposing task leaves it.
     job = RedactionJob.objects.create(item=original, proposed_by=sw.world.member, state=JobState.PROPOSED)
     mark = RedactionMark.objects.create(job=job, page=1, kind=MarkKind.PATTERN, category="phone", decidable=True)
-    return {"note": note.pk, "transfer": transfer.pk, "approval": approval.pk, "job": job.pk, "mark": mark.pk}
+    # A built production holding originals, waiting for its release (needs a second lead's approval).
+    production = do_create_production(
+        case=sw.case, recipient="TGI Bangui", forum="TGI Bangui", purpose="criminal complaint", user=sw.world.member
+    )
+    Production.objects.filter(pk=production.pk).update(state=ProductionState.BUILT, contains_originals=True)
+    return {
+        "note": note.pk,
+        "transfer": transfer.pk,
+        "approval": approval.pk,
+        "job": job.pk,
+        "mark": mark.pk,
+        "production": production.pk,
+    }
 
 
 def _answers(client: Client, ids: dict[str, Any]) -> dict[str, int]:
@@ -291,17 +305,18 @@ WRITES: dict[str, frozenset[str]] = {
     "redaction:reveal_request": frozenset({"lead", "member"}),
     "redaction:add_area": frozenset({"lead", "member"}),
     "redaction:approve": frozenset({"lead", "member"}),
-    # Court productions (no production exists in the shared case: its own pages answer 404 to all).
+    # Court productions: a built production of the shared case (steps past their state are refused by the
+    # service, after the policy: not 404).
     "productions:create": frozenset({"lead", "member"}),
     "productions:save_search": frozenset({"lead", "member"}),
-    "productions:select": frozenset(),
-    "productions:withhold": frozenset(),
-    "productions:decide": frozenset(),
-    "productions:build": frozenset(),
-    "productions:request_approval": frozenset(),
-    "productions:decide_approval": frozenset(),
-    "productions:release": frozenset(),
-    "productions:revoke": frozenset(),
+    "productions:select": frozenset({"lead", "member"}),
+    "productions:withhold": frozenset({"lead", "member"}),
+    "productions:decide": frozenset({"lead", "member"}),
+    "productions:build": frozenset({"lead", "member"}),
+    "productions:request_approval": frozenset({"lead", "member"}),
+    "productions:decide_approval": frozenset({"lead"}),
+    "productions:release": frozenset({"lead", "member"}),
+    "productions:revoke": frozenset({"lead", "member"}),
 }
 # Personas who may see the object and are told why the write is refused (not 404: the object is no
 # secret to them); nothing may change either.
