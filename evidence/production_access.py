@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from audit.services import Target
+from cases.access import missing_case
 from evidence.access import case_target
 from evidence.production_models import Production
 from evidence.production_selectors import consent_active
-from teams.access import not_found, require
+from teams.access import require_found
 from teams.policy import Decision, Perm, ProductionRef
 
 # Permissions that take the case's facts; the others take the production's.
@@ -29,17 +30,28 @@ def production_ref(production: Production) -> ProductionRef:
     )
 
 
+def missing_production(production_id: int) -> Production:
+    """A placeholder for a production that does not exist: judged by the same code (same queries), matches nobody."""
+    return Production(pk=production_id, case=missing_case(), number=0)
+
+
 def get_production_for(request: HttpRequest, production_id: int, perm: Perm) -> tuple[Production, Decision]:
-    production = (
+    found = (
         Production.objects.select_related(
             "case", "case__organisation", "case__host_jurisdiction", "recipient_team", "created_by", "built_by"
         )
         .filter(pk=production_id)
         .first()
     )
-    if production is None:
-        raise not_found(request, perm=perm, targets=[production_target(production_id)])
+    production = found or missing_production(production_id)
     resource = production.case.as_ref() if perm in _CASE_LEVEL else production_ref(production)
-    targets = [case_target(production.case_id), production_target(production.pk)]
-    decision = require(request, perm, resource, targets=targets, case_id=production.case_id)
+    targets = [case_target(production.case_id), production_target(production_id)] if found else []
+    decision = require_found(
+        request,
+        perm,
+        resource,
+        found=found is not None,
+        targets=targets or [production_target(production_id)],
+        case_id=production.case_id,
+    )
     return production, decision

@@ -19,7 +19,7 @@ from accounts.sudo import sudo_redirect
 from audit.actions import Action
 from audit.services import record
 from evidence.access import case_target, get_case_for
-from evidence.production_access import get_production_for, production_ref, production_target
+from evidence.production_access import get_production_for, missing_production, production_ref, production_target
 from evidence.production_build import do_fail_stale_build, stale_before
 from evidence.production_decisions import recipient_country
 from evidence.production_forms import ApprovalForm, ProductionForm, SearchForm, WithholdForm
@@ -53,7 +53,7 @@ from evidence.production_services import (
     pending_approval,
 )
 from evidence.streaming import _guarded
-from teams.access import acting_as, not_found, request_actor, require
+from teams.access import acting_as, request_actor, require_found
 from teams.policy import Decision, Perm, actor_for, decide
 
 
@@ -134,12 +134,11 @@ def save_search(request: HttpRequest, case_id: int) -> HttpResponse:
 
 def _detail_decision(request: HttpRequest, production_id: int) -> tuple[Production, Decision]:
     """The case's lawyers, leads and auditors follow a production; a recipient holding the package may open it."""
-    production = Production.objects.select_related("case", "recipient_team", "created_by").filter(pk=production_id)
-    found = production.first()
-    if found is None:
-        raise not_found(request, perm=Perm.PRODUCTION_VIEW, targets=[production_target(production_id)])
-    decision = decide(request_actor(request), Perm.PRODUCTION_VIEW, found.case.as_ref())
-    if decision:
+    found = Production.objects.select_related("case", "recipient_team", "created_by").filter(pk=production_id).first()
+    # A missing production is judged like a hidden one: the same policy calls on a placeholder, then 404.
+    production = found or missing_production(production_id)
+    decision = decide(request_actor(request), Perm.PRODUCTION_VIEW, production.case.as_ref())
+    if found is not None and decision:
         return found, decision
     return get_production_for(request, production_id, Perm.PRODUCTION_DOWNLOAD)
 
@@ -307,12 +306,15 @@ def request_approval(request: HttpRequest, production_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def decide_approval(request: HttpRequest, production_id: int) -> HttpResponse:
-    production = Production.objects.select_related("case").filter(pk=production_id).first()
-    targets = [production_target(production_id)]
-    if production is None:
-        raise not_found(request, perm=Perm.APPROVAL_DECIDE, targets=targets)
-    decision = require(
-        request, Perm.APPROVAL_DECIDE, production.case.as_ref(), targets=targets, case_id=production.case_id
+    found = Production.objects.select_related("case").filter(pk=production_id).first()
+    production = found or missing_production(production_id)
+    decision = require_found(
+        request,
+        Perm.APPROVAL_DECIDE,
+        production.case.as_ref(),
+        found=found is not None,
+        targets=[production_target(production_id)],
+        case_id=production.case_id,
     )
     try:
         do_decide_originals_approval(
