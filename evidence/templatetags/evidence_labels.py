@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from django import template
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from audit.alert_messages import LABELS
 
@@ -34,12 +34,29 @@ REDACTION_CATEGORIES: Final = {
     "structure": _("document structure"),
     "unverified": _("content that could not be verified"),
     "proposal_changed": _("the proposal changed after approval"),
+    # Why a job failed without a leak: refusals judged when the release ran, and engine errors by name.
+    "approver_not_allowed": _("the approver may no longer approve"),
+    "consent": _("a survivor's consent is missing"),
+    "ManualReviewRequired": _("a page needs review by hand (OCR not available)"),
+    "UnsupportedFormat": _("file format not supported"),
+    "RedactionError": _("the document could not be redacted"),
+    "LeakDetected": _("an identifier was still found in the copy"),
+    "IntegrityFailure": _("the original failed its integrity check"),
+    "IdentifiersRefused": _("the survivors' identifiers could not be opened"),
+    "SealedValueUnavailable": _("a term added by hand could not be opened"),
 }
 
 
 @register.filter
 def redaction_category(value: Any) -> str:
     return str(REDACTION_CATEGORIES.get(value, value or ""))
+
+
+@register.filter
+def redaction_detail(value: Any) -> str:
+    """A failure's detail, stored as the task wrote it (English): shown in the reader's language when it
+    is one of the product's fixed messages (a refusal's reason, an engine error), else as it is."""
+    return gettext(str(value)) if value else ""
 
 
 @register.filter

@@ -107,3 +107,41 @@ def test_redaction_and_integrity_pages_show_categories_and_reasons_by_name(
     IntegrityCheck.objects.create(item=item, ok=False, reason="content hash mismatch")
     text = visible(login(sw.world.auditor), reverse("evidence:integrity"))
     assert "content hash mismatch" not in text and "empreinte" in text
+
+
+FAILURES = [
+    "approver_not_allowed",
+    "consent",
+    "ManualReviewRequired",
+    "UnsupportedFormat",
+    "RedactionError",
+    "LeakDetected",
+    "IntegrityFailure",
+    "IdentifiersRefused",
+    "SealedValueUnavailable",
+]
+
+
+@pytest.mark.parametrize("code", FAILURES)
+def test_a_failed_redaction_shows_why_by_name(sw: ShareWorld, login: Login, upload: Any, code: str) -> None:
+    # Stored by the release task in its own language (English); read in the reader's.
+    assert upload(sw.world.member, sw.case, b"A statement.").status_code in (200, 201)
+    reason = "A second person must approve: not the one who proposed or reviewed it."
+    job = RedactionJob.objects.create(
+        item=EvidenceItem.objects.get(case=sw.case),
+        state=JobState.FAILED,
+        proposed_by=sw.world.investigator,
+        failure_category=code,
+        failure_location=reason,
+    )
+    text = visible(login(sw.world.member), reverse("redaction:job", args=[job.pk]))
+    assert codes_in(text, FAILURES) == []
+    assert reason not in text and "Une seconde personne" in text
+
+
+def test_every_failure_a_release_can_store_has_a_label() -> None:
+    from evidence.redaction import result
+    from evidence.templatetags.evidence_labels import REDACTION_CATEGORIES
+
+    engine_errors = [n for n, c in vars(result).items() if isinstance(c, type) and issubclass(c, result.RedactionError)]
+    assert set(engine_errors) | set(FAILURES) <= set(REDACTION_CATEGORIES)
