@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from evidence.access import item_ref, item_target
+from evidence.access import item_ref, item_target, missing_item
 from evidence.models import EvidenceItem
 from evidence.redaction_models import RedactionJob
 from evidence.redaction_runs import job_target
-from teams.access import not_found, require
+from teams.access import not_found, require, require_found
 from teams.policy import Decision, Perm, RedactionRef
 
 
@@ -20,8 +20,14 @@ def redaction_ref(item: EvidenceItem, job: RedactionJob | None = None) -> Redact
     )
 
 
+def missing_job(job_id: int) -> RedactionJob:
+    """A placeholder for a job that does not exist, judged with the same queries as a real one."""
+    return RedactionJob(pk=job_id, item=missing_item(job_id))
+
+
 def get_job_for(request: HttpRequest, job_id: int, perm: Perm) -> tuple[RedactionJob, Decision]:
-    job = (
+    """The job if the caller may; a missing job and a hidden one answer alike (same body, same work)."""
+    found = (
         RedactionJob.objects.select_related(
             "item",
             "item__case",
@@ -35,10 +41,11 @@ def get_job_for(request: HttpRequest, job_id: int, perm: Perm) -> tuple[Redactio
         .filter(pk=job_id)
         .first()
     )
-    if job is None:
-        raise not_found(request, perm=perm, targets=[job_target(job_id)])
-    targets = [item_target(job.item_id), job_target(job.pk)]
-    decision = require(request, perm, redaction_ref(job.item, job), targets=targets, case_id=job.item.case_id)
+    job = found or missing_job(job_id)
+    targets = [item_target(job.item_id), job_target(job_id)] if found else [job_target(job_id)]
+    decision = require_found(
+        request, perm, redaction_ref(job.item, job), found=found is not None, targets=targets, case_id=job.item.case_id
+    )
     return job, decision
 
 
