@@ -302,7 +302,7 @@ def child_real(count: int, native_kib: int) -> dict[str, Any]:
         builder.stamp_pdf = clock.wrap("stamping", builder.stamp_pdf)  # type: ignore[attr-defined]
         slipsheet.render = clock.wrap("slip sheets", slipsheet.render)  # type: ignore[assignment]
         builder.add_member = clock.wrap("zip + hashing", stream.add_member)  # type: ignore[attr-defined]
-        production_build.build_report = clock.wrap("custody reports", production_build.build_report)
+        production_build.production_report = clock.wrap("custody reports", production_build.production_report)
         production_build.iter_content = _timed_iter(clock, production_build.iter_content)
         sink_write = production_package.PackageSink.write
         production_package.PackageSink.write = clock.wrap("package seal", sink_write)  # type: ignore[method-assign]
