@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -243,7 +244,91 @@ def seed_custody() -> None:
     )
 
 
-SEEDERS: Final[list[Callable[[], None]]] = [seed_organisations, seed_people, seed_cases, seed_custody]
+DEMO_COURT_MARTIAL: Final = "Tribunal militaire permanent de Rabat (demo)"
+
+
+def _demo_pdf(lines: list[str]) -> bytes:
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    for index, line in enumerate(lines):
+        page.drawString(60, 760 - 18 * index, line)
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def _demo_item(case: Case, user: User, content: bytes, name: str, **extra: Any) -> Any:
+    from evidence import services as evidence_services
+    from evidence.intake import SealedWriter
+
+    writer = SealedWriter(evidence_services.plan_for(case))
+    writer.write(content)
+    survivor_ids = tuple(case.survivors.values_list("pk", flat=True))
+    collection = evidence_services.Collection(
+        collected_by="Bertrand (lawyer, demo)", place="Bangui (demo)", sensitivity="high", survivor_ids=survivor_ids
+    )
+    return evidence_services.do_register_item(
+        case=case, sealed=writer.finish(), original_name=name, collection=collection, user=user, acting_as=None, **extra
+    )
+
+
+def seed_productions() -> None:
+    """A built court production of redacted copies only, for the troop-contributing country's court-martial.
+
+    The organisation keeps originals in the Central African Republic, so only the released redacted copy of
+    the (fictional) statement goes into the package; nothing needs a second approval or leaves unredacted.
+    """
+    from evidence import services as evidence_services
+    from evidence.production_build import run_build
+    from evidence.production_services import do_create_production, do_select_items, do_start_build
+
+    case = Case.objects.get(reference=DEMO_CASE)
+    if case.productions.exists():
+        return
+    lawyer = User.objects.get(username="demo-lawyer")
+    Organisation.objects.filter(pk=case.organisation_id).update(originals_stay_in_jurisdiction=True)
+    survivor = case.survivors.get()
+    consent_services.do_record_consent(
+        survivor=survivor,
+        action="proceedings",
+        target=DEMO_COURT_MARTIAL,
+        decision="granted",
+        user=lawyer,
+        method="thumbprint",
+        language="Sango",
+        given_on=datetime.date(2024, 9, 2),
+        given_by="guardian",
+        guardian=survivor.guardians.get(label="G1"),
+        child_assent="given",
+    )
+    statement = _demo_item(
+        case, lawyer, _demo_pdf(["Statement of Demo Person Alpha (demo)", "Taken in Bangui."]), "statement-demo.pdf"
+    )
+    redacted = _demo_pdf(["Statement of [REDACTED] (demo)", "Taken in Bangui."])
+    derivative = evidence_services.Derivative(of=statement, kind="redacted")
+    _demo_item(case, lawyer, redacted, "statement-demo-redacted.pdf", derivative=derivative)
+    production = do_create_production(
+        case=case,
+        recipient=f"{DEMO_COURT_MARTIAL}, juge d'instruction",
+        forum=DEMO_COURT_MARTIAL,
+        purpose="Criminal proceedings against members of the contingent (demo)",
+        recipient_country=TCC_COUNTRY,
+        user=lawyer,
+    )
+    do_select_items(production=production, items=[statement], user=lawyer)
+    do_start_build(production=production, user=lawyer, queue=False)
+    run_build(production.pk)
+
+
+SEEDERS: Final[list[Callable[[], None]]] = [
+    seed_organisations,
+    seed_people,
+    seed_cases,
+    seed_custody,
+    seed_productions,
+]
 
 
 def seed_all() -> None:

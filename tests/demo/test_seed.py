@@ -71,3 +71,15 @@ def test_refused_in_production_without_force() -> None:
     assert not User.objects.exists()
     run("seed_demo", "--force")
     assert User.objects.filter(username="demo-admin").exists()
+
+
+def test_the_demo_case_has_a_built_production_of_redacted_copies_only() -> None:
+    from evidence.production_models import Production, ProductionState
+
+    demo("seed_demo")
+    production = Production.objects.get(case__reference=seed.DEMO_CASE)
+    assert production.state == ProductionState.BUILT, production.failure
+    assert not production.contains_originals
+    assert list(production.rows.values_list("form", flat=True)) == ["redacted"]
+    demo("seed_demo")
+    assert Production.objects.count() == 1
