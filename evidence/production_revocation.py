@@ -32,9 +32,11 @@ def productions_holding(item_ids: Sequence[int]) -> list[Production]:
     """Productions with a package (or a build under way) that includes any of these items."""
     rows = Q(rows__item_id__in=item_ids) | Q(rows__produced_id__in=item_ids)
     rows |= Q(rows__produced__derivative_of_id__in=item_ids) | Q(rows__item__duplicate_of_id__in=item_ids)
-    ids = set(Production.objects.filter(rows, state__in=HOLDING_A_PACKAGE).values_list("pk", flat=True))
+    # A production revoked by hand keeps its (unreadable to all) package: it is destroyed here too.
+    holding = Q(state__in=HOLDING_A_PACKAGE) | (Q(state=ProductionState.REVOKED) & ~Q(object_key=""))
+    ids = set(Production.objects.filter(rows).filter(holding).values_list("pk", flat=True))
     locked = Production.objects.select_for_update(of=("self",)).select_related("case")
-    return list(locked.filter(pk__in=ids, state__in=HOLDING_A_PACKAGE).order_by("pk"))
+    return list(locked.filter(holding, pk__in=ids).order_by("pk"))
 
 
 def destroy_package(production: Production) -> None:

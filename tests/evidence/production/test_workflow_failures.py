@@ -101,3 +101,20 @@ def test_the_sweep_is_scheduled_and_registered() -> None:
 
     entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "evidence.production_sweep"]
     assert entries and "evidence.production_sweep" in app.tasks
+
+
+def test_a_task_whose_retries_are_exhausted_ends_the_build_in_failed(pw: ProdWorld, monkeypatch: Any) -> None:
+    from django.db import OperationalError
+
+    from evidence.production_tasks import build_production
+
+    production = _building(pw)
+
+    def database_down(_production_id: int) -> str:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(production_build, "run_build", database_down)
+    monkeypatch.setattr(build_production, "max_retries", 0)
+    assert build_production.apply(args=(production.pk,)).get() == ProductionState.FAILED
+    production.refresh_from_db()
+    assert production.state == ProductionState.FAILED and "OperationalError" in production.failure

@@ -82,6 +82,22 @@ def test_shredding_a_redacted_copy_revokes_the_built_production_holding_it(pw: P
         do_release(production=production, user=pw.world.member)
 
 
+def test_shredding_destroys_the_package_of_a_production_revoked_by_hand(
+    pw: ProdWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    from evidence.production_services import do_revoke
+
+    production = do_revoke(production=_released(pw), user=pw.world.lead)
+    alias, key = production.storage_location, production.object_key
+    with django_capture_on_commit_callbacks(execute=True):
+        do_shred(
+            item=pw.statement, reason="survivor asked for destruction", user=pw.world.lead, acting_as=None, request=None
+        )
+    production.refresh_from_db()
+    assert production.state == ProductionState.REVOKED and production.object_key == ""
+    assert not storage.exists(alias, key) and not ProductionKey.objects.filter(production=production).exists()
+
+
 def test_a_built_production_whose_item_was_shredded_cannot_be_released(pw: ProdWorld) -> None:
     production = build(pw.production(), pw.world.member)
     _approve(pw, production)
