@@ -176,13 +176,15 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
 
-def run(rounds: int) -> list[dict[str, Any]]:
+def run(rounds: int, only: str = "") -> list[dict[str, Any]]:
     from django.urls import reverse
 
     world = _world()
     client = _client(world["outsider"])
     rows = []
     for label, method, name, keys in ENDPOINTS:
+        if only and label != only:
+            continue
         hidden_url = reverse(name, args=[world["ids"][k] for k in keys])
         missing_url = reverse(name, args=[MISSING for _k in keys])
         for _warm in range(20):
@@ -230,10 +232,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/custody_sharing")
+    parser.add_argument("--endpoint", default="", help="measure only this endpoint (its label, e.g. 'redaction job')")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="custody-bench-") as var_dir:
         _setup(args.backend, args.pg_url, var_dir)
-        rows = run(args.rounds)
+        rows = run(args.rounds, args.endpoint)
     print(f"backend: {args.backend}; {args.rounds} rounds per path; {platform.processor() or platform.machine()}")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(_table(rows))
