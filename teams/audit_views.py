@@ -15,7 +15,7 @@ from audit.actions import Action
 from audit.checkpoints import latest_checkpoint
 from audit.selectors import EventFilter
 from audit.services import Target, record
-from teams.access import not_found, request_actor, require
+from teams.access import request_actor, require, require_found
 from teams.audit_pages import events_csv, events_page
 from teams.models import Membership
 from teams.policy import Decision, Perm, PersonRef, decide
@@ -30,14 +30,15 @@ def _platform(request: HttpRequest) -> Decision:
 def get_person_for(request: HttpRequest, user_id: int) -> tuple[User, Decision]:
     """The person whose trail is asked for, or 404 (denial audited) for anyone not entitled to it."""
     target = Target("user", user_id)
-    person = User.objects.filter(pk=user_id).first()
-    if person is None:
-        raise not_found(request, perm=Perm.USER_AUDIT_VIEW, targets=[target])
+    found = User.objects.filter(pk=user_id).first()
+    # A missing person is judged through a placeholder with the same queries, as a hidden one is.
+    person = found or User(pk=user_id)
     organisations = frozenset(
         Membership.objects.filter(user_id=user_id).values_list("team__organisation_id", flat=True)
     )
     ref = PersonRef(user_id=person.pk, organisation_ids=organisations)
-    return person, require(request, Perm.USER_AUDIT_VIEW, ref, targets=[target])
+    decision = require_found(request, Perm.USER_AUDIT_VIEW, ref, found=found is not None, targets=[target])
+    return person, decision
 
 
 def person_filter(request: HttpRequest, person: User) -> EventFilter:

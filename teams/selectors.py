@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from audit.services import Target
-from teams.access import not_found, request_actor, require
+from teams.access import request_actor, require_found
 from teams.models import Membership, Team
 from teams.policy import Decision, Perm, TeamRef
 
@@ -22,10 +22,11 @@ def memberships_of(request: HttpRequest) -> QuerySet[Membership]:
 
 def get_team_for(request: HttpRequest, team_id: int, perm: Perm = Perm.TEAM_VIEW) -> tuple[Team, Decision]:
     """The team if the caller may ``perm`` it; otherwise 404, exactly as for a team that does not exist."""
-    team = Team.objects.select_related("organisation", "jurisdiction").filter(pk=team_id).first()
-    if team is None:
-        raise not_found(request, perm=perm, targets=[Target("team", team_id)])
-    decision = require(request, perm, TeamRef(team.pk, team.organisation_id), targets=[Target("team", team.pk)])
+    found = Team.objects.select_related("organisation", "jurisdiction").filter(pk=team_id).first()
+    # A missing team is judged through a placeholder (matching nobody), as a hidden one is.
+    team = found or Team(pk=team_id, organisation_id=0)
+    ref = TeamRef(team.pk, team.organisation_id)
+    decision = require_found(request, perm, ref, found=found is not None, targets=[Target("team", team_id)])
     return team, decision
 
 

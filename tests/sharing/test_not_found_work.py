@@ -39,3 +39,15 @@ def test_a_missing_object_is_judged_with_the_same_queries_as_a_hidden_one(
     hidden = _queries(client, method, url_name, real)
     missing = _queries(client, method, url_name, [MISSING] * len(real))
     assert missing == hidden, name
+
+
+@pytest.mark.parametrize("url_name", ["teams:team", "audit:person"])
+def test_a_missing_team_or_person_is_judged_like_a_hidden_one(sw: ShareWorld, login: Any, url_name: str) -> None:
+    client = login(sw.world.outsider)
+    real = [sw.world.team_car.pk if url_name == "teams:team" else sw.world.member.pk]
+    _queries(client, "get", url_name, real)
+    hidden = _queries(client, "get", url_name, real)
+    missing = _queries(client, "get", url_name, [MISSING])
+    assert missing == hidden
+    answers = [client.get(reverse(url_name, args=ids)).content for ids in (real, [MISSING])]
+    assert answers[0] == answers[1]
