@@ -19,8 +19,10 @@ def _queries(client: Any, method: str, url_name: str, args: list[int]) -> list[s
     with CaptureQueriesContext(connection) as captured:
         response = getattr(client, method)(reverse(url_name, args=args), headers={"X-Forwarded-Proto": "https"})
     assert response.status_code == 404
-    # The statements' shapes, ids and savepoint names aside: the same tables read in the same order.
-    return [re.sub(r"\d+", "N", re.split(r" WHERE | VALUES | SET ", q["sql"])[0]) for q in captured.captured_queries]
+    # The statements' shapes, ids, values and savepoint names aside: the same tables read in the same
+    # order. (A hidden object's refusal may name more audit targets, inserted in the same one statement.)
+    cut = r" WHERE | VALUES | SET | SELECT \* FROM UNNEST"
+    return [re.sub(r"\d+", "N", re.split(cut, q["sql"])[0]) for q in captured.captured_queries]
 
 
 @pytest.mark.parametrize(("name", "method", "url_name", "keys"), PROBES, ids=[p[0] for p in PROBES])
