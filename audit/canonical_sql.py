@@ -19,20 +19,26 @@ from audit.chain import FORMAT_VERSION
 
 _dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _COLUMNS: Final = (
-    "seq, {time}, action, outcome, actor_id, actor_username, actor_team_id, actor_organisation_id, actor_role, "
-    "ip, user_agent, purpose, consent_record_id, case_id, {targets}, {details}, prev_hash, hash, {count}"
+    "seq, {time}, action, outcome, {actor_id}, actor_username, {actor_team_id}, {actor_organisation_id}, actor_role, "
+    "ip, user_agent, purpose, consent_record_id, {case_id}, {targets}, {details}, prev_hash, hash, {count}"
 )
+_IDS: Final = ("actor_id", "actor_team_id", "actor_organisation_id", "case_id")
+# SQLite keeps any text in an integer column: a stored 'null' or '4' must not encode like NULL or 4.
+# Such a value comes out as a JSON string, so the row's bytes differ and the reference check decides.
+_SQLITE_ID: Final = "CASE WHEN typeof({0}) IN ('integer', 'null') THEN {0} ELSE json_quote({0}) END"
 _SQLITE: Final = {
     "time": "CAST(occurred_at AS TEXT)",
     "targets": "targets",
     "details": "details",
     "count": "json_array_length(targets)",
+    **{column: _SQLITE_ID.format(column) for column in _IDS},
 }
 _POSTGRESQL: Final = {
     "time": """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')""",
     "targets": "targets::text",
     "details": "details::text",
     "count": "jsonb_array_length(targets)",
+    **{column: column for column in _IDS},
 }
 
 Row = tuple[

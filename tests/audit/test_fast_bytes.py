@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -111,3 +112,16 @@ def test_stream_stops_cleanly_inside_a_transaction() -> None:
     # The connection is usable again at once and the enclosing transaction is intact.
     assert AuditEvent.objects.count() == 30
     assert verify().sound
+
+
+@pytest.mark.parametrize("column", ["actor_id", "actor_team_id", "actor_organisation_id", "case_id"])
+def test_a_missing_id_replaced_by_the_text_null_is_an_edit(column: str) -> None:
+    # SQLite keeps text in an integer column; the text 'null' must not pass for a missing id.
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL refuses text in an integer column")
+    _plain(3)
+    assert verify().sound
+    with triggers_disabled() as cursor:
+        cursor.execute(f"UPDATE audit_auditevent SET {column} = 'null' WHERE seq = 2")
+    finding = verify().finding
+    assert finding is not None and (finding.kind, finding.seq) == (Kind.EDITED, 2)
