@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from accounts.models import User
@@ -34,6 +36,25 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+
+
+class SerialWSGIServer(WSGIServer):
+    """The live server answering one request at a time, in its own thread.
+
+    In the embedded profile the test database is SQLite in memory: one connection, which the
+    threaded live server would share between its request threads, so a page and its previews
+    loaded at once would interleave their transactions on it (a real SQLite file gives each
+    thread its own connection and serialises writers). Answering requests in turn keeps each
+    request's transaction whole; Django then closes each HTTP connection after its response.
+    """
+
+    def __init__(self, *args: Any, connections_override: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override
+
+
+if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    LiveServerThread.server_class = SerialWSGIServer  # type: ignore[assignment]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
