@@ -103,7 +103,11 @@ def safe_next(request: HttpRequest, candidate: str | None, default: str) -> str:
 
 def _form_page(request: HttpRequest) -> str:
     """The page a POST came from (its form), or the dashboard when the browser did not say."""
-    referer = safe_next(request, request.headers.get("Referer"), reverse(settings.LOGIN_REDIRECT_URL))
+    referer = request.headers.get("Referer")
+    # Only the path and query are kept (the return is a relative redirect), so the scheme does not
+    # matter here; the host must still be this one.
+    if not (referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()})):
+        referer = reverse(settings.LOGIN_REDIRECT_URL)
     parts = urlsplit(referer)
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
