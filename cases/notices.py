@@ -22,15 +22,27 @@ DEADLINE_REMINDER: Final = "deadline.reminder"
 CONSENT_ENDED: Final = "consent.ended"
 GRANT_SUSPENDED: Final = "grant.suspended"
 GRANT_CONSENT_MISSING: Final = "grant.consent_missing"
+GRANT_CONSENT_WITHDRAWN: Final = "grant.consent_withdrawn"
+GRANT_ACCESS_SUSPENDED: Final = "grant.access_suspended"
 GRANT_EXPIRING: Final = "grant.expiring"
 
 MESSAGES: Final[Mapping[str, Promise]] = {
     DEADLINE_REMINDER: _("%(case)s: limitation deadline in %(days)d days (%(due)s): %(what)s"),
     CONSENT_ENDED: _("%(survivor)s: consent to “%(action)s” ended (%(decision)s); %(count)d use(s) suspended."),
+    # No longer written; kept so that notices stored with this code still read in the reader's language.
     GRANT_SUSPENDED: _("A grant on this case was suspended: a survivor withdrew the consent it relied on."),
     GRANT_CONSENT_MISSING: _(
         "%(case)s: the grant to %(team)s for “%(purpose)s” was suspended: %(survivor)s, now linked to an item it "
         "covers, has not consented to “%(action)s”."
+    ),
+    GRANT_CONSENT_WITHDRAWN: _(
+        "%(case)s: the grant to %(team)s for “%(purpose)s” was suspended: %(survivor)s no longer consents to "
+        "“%(action)s”."
+    ),
+    # For the grantees: which survivor, and what they did not consent to, stays with the owning organisation.
+    GRANT_ACCESS_SUSPENDED: _(
+        "Your access to case %(case)s for “%(purpose)s” was suspended; the organisation that owns the case has "
+        "been told why."
     ),
     GRANT_EXPIRING: _("Access to case %(case)s granted for “%(purpose)s” ends on %(date)s."),
 }

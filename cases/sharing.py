@@ -275,7 +275,9 @@ def on_consent_withdrawn(
     for grant in Grant.objects.select_for_update().filter(pk__in=grant_ids, state=GrantState.ACTIVE):
         _end(grant, state=GrantState.SUSPENDED, user=user)
         _audit_suspension(grant, record, user)
-        _notify(grant, [grant.granted_by], code=notices.GRANT_SUSPENDED, params={})
+        _tell_suspension(
+            grant, code=notices.GRANT_CONSENT_WITHDRAWN, survivor=record.survivor.code, action=record.action
+        )
 
 
 def do_recheck_grants(
@@ -292,7 +294,7 @@ def do_recheck_grants(
     against the survivors concerned when it was made; a survivor linked later was never asked. Here
     each such grant either gets that survivor's consent registered as a dependency (so a later
     withdrawal suspends it) or, where a consent it needs is missing, is suspended at once, audited,
-    and its grantees, the owner's coalition leads and the lead who granted it are told. Runs in the
+    and told of like a withdrawal (``_tell_suspension``). Runs in the
     caller's transaction (the link's), so the link never exists without the grants judged.
     """
     outcome: dict[str, list[int]] = {"registered": [], "suspended": []}
@@ -337,15 +339,26 @@ def _suspend_for_missing_consent(
         },
     )
     survivor = Survivor.objects.get(pk=refused.survivor_id)
+    _tell_suspension(grant, code=notices.GRANT_CONSENT_MISSING, survivor=survivor.code, action=refused.action)
+
+
+def _tell_suspension(grant: Grant, *, code: str, survivor: str, action: str) -> None:
+    """The owning organisation's leads and the grantor learn which survivor and consent; grantees only the fact.
+
+    Telling a foreign team that a named survivor refused sharing with it, or is linked to material it
+    held, would disclose what the grant's suspension exists to protect.
+    """
     params = {
         "case": grant.case.reference,
         "team": grant.grantee_team.name,
         "purpose": grant.purpose,
-        "survivor": survivor.code,
-        "action": refused.action,
+        "survivor": survivor,
+        "action": action,
     }
-    people = [*_grantees(grant), *leads_of(grant.case), grant.granted_by]
-    _notify(grant, people, code=notices.GRANT_CONSENT_MISSING, params=params)
+    owners = _notify(grant, [*leads_of(grant.case), grant.granted_by], code=code, params=params)
+    grantees = [u for u in _grantees(grant) if u.pk not in owners]
+    neutral = {"case": grant.case.reference, "purpose": grant.purpose}
+    _notify(grant, grantees, code=notices.GRANT_ACCESS_SUSPENDED, params=neutral)
 
 
 def _audit_suspension(grant: Grant, consent: ConsentRecord, user: UserLike | None) -> None:

@@ -67,8 +67,11 @@ def test_a_survivor_linked_without_consent_suspends_the_grant_on_the_item(
     linked = AuditEvent.objects.get(action="evidence.survivors_linked", details__after=[sw.survivor.pk])
     assert linked.details["grants_suspended"] == [grant.pk]
     told = Notification.objects.filter(code="grant.consent_missing")
-    assert {n.user.username for n in told} >= {"foreign", "lead"}
-    assert sw.survivor.code in told.first().text and "share" in told.first().text.lower()  # type: ignore[union-attr]
+    assert {n.user.username for n in told} == {"lead"}  # the owner's coalition lead, who granted it
+    assert sw.survivor.code in told.get().text and "share" in told.get().text.lower()
+    grantee = Notification.objects.get(user=sw.world.other_member)
+    assert grantee.code == "grant.access_suspended" and set(grantee.params) == {"case", "purpose"}
+    assert sw.survivor.code not in grantee.text and "consent" not in grantee.text.lower()
 
 
 def test_a_survivor_linked_with_consent_keeps_the_grant_and_a_later_withdrawal_suspends_it(
