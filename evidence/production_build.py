@@ -9,6 +9,11 @@ If another production of the case took numbers in the meantime, the package is d
 again from the new start, so two productions of a case never share a number (the unique start per
 case is the backstop). A build that fails stores nothing: its package is removed and its numbers,
 never seen outside the vault, go to the next build.
+
+A run is tied to one build: ``do_start_build`` gives each build a fresh token, the task carries it,
+and the run takes a run token when it actually starts. Every write of the run (withholdings, grants,
+progress, package, Bates counter, failure) requires the production to be ``building`` with both
+tokens, so a stale, redelivered or overtaken run changes nothing and its package is deleted.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ import datetime
 import json
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -140,26 +147,87 @@ def _row_ids(production: Production, *, included: bool | None = None) -> list[in
     return list(rows.values_list("pk", flat=True))
 
 
+@dataclass(frozen=True)
+class Lease:
+    """This run's hold on one build of a production."""
+
+    production_id: int
+    build: uuid.UUID
+    run: uuid.UUID
+
+    def q(self) -> Q:
+        return Q(pk=self.production_id, state=S.BUILDING, build_token=self.build, run_token=self.run)
+
+
+class Superseded(Exception):
+    """The build this run belongs to was failed, revoked, rebuilt or taken over by another run."""
+
+
+def _claim(production_id: int, token: str | None) -> Lease | None:
+    """Take the build ``token`` (None: the current build, for in-process callers) and note when the run began."""
+    current = Production.objects.filter(pk=production_id, state=S.BUILDING).values_list("build_token", flat=True)
+    try:
+        build = uuid.UUID(token) if token else current.first()
+    except ValueError:
+        return None
+    if build is None:
+        return None
+    run = uuid.uuid4()
+    taken = Production.objects.filter(pk=production_id, state=S.BUILDING, build_token=build).update(
+        run_token=run, build_running_at=timezone.now()
+    )
+    return Lease(production_id, build, run) if taken else None
+
+
+def _hold(lease: Lease) -> Production:
+    """The production locked, while this run still holds its build (call inside a transaction)."""
+    production = Production.objects.select_for_update().select_related("case").filter(lease.q()).first()
+    if production is None:
+        raise Superseded()
+    return production
+
+
 class BuildFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message[:300]
 
 
-def _consent_at_build(production: Production) -> None:
-    """Recorded consent checks as the builder; an item whose survivor no longer consents is withheld."""
+def _consent_at_build(production: Production) -> dict[int, tuple[str, str]]:
+    """Recorded consent checks as the builder: the rows whose survivor no longer consents, with the reason."""
     refused: dict[int, str] = {}
+    withhold: dict[int, tuple[str, str]] = {}
     for row in _rows(_row_ids(production, included=True)):
-        if row.form == ProducedForm.WITHHELD:
-            continue
         for survivor in concerned_survivors(row.produced or row.item):
             if survivor.pk not in refused:
                 refused[survivor.pk] = _survivor_refusal(production, survivor)
             if refused[survivor.pk]:
-                row.form, row.produced, row.reason_code = ProducedForm.WITHHELD, None, "consent"
-                row.reason = refused[survivor.pk][:300]
-                row.save(update_fields=["form", "produced", "reason_code", "reason"])
+                withhold[row.pk] = ("consent", refused[survivor.pk])
                 break
+    return withhold
+
+
+def _settle_rows(lease: Lease, production: Production) -> tuple[list[int], list[int]]:
+    """Withhold what consent or the recipient's live grants no longer allow; record the justifying grants.
+
+    Fails closed: a row produced for a recipient team with no live grant reaching its form is withheld,
+    never packaged with an incomplete grant list.
+    """
+    withhold = _consent_at_build(production)
+    included = [pk for pk in _row_ids(production, included=True) if pk not in withhold]
+    grants, ungranted = justifying_grants(production, _rows(included))
+    reason = _("The recipient team no longer holds a grant reaching this item's content.")
+    withhold.update((pk, ("grant_level", reason)) for pk in ungranted)
+    with transaction.atomic():
+        _hold(lease)
+        for pk, (code, why) in withhold.items():
+            ProductionItem.objects.filter(pk=pk).update(
+                form=ProducedForm.WITHHELD, produced=None, reason_code=code, reason=why[:300]
+            )
+        included = [pk for pk in included if pk not in withhold]
+        # Taken before the package is written: a grant ended during the build already stops the download.
+        Production.objects.filter(lease.q()).update(progress_total=len(included), recipient_grants=grants)
+    return included, _row_ids(production, included=False)
 
 
 def _survivor_refusal(production: Production, survivor: Survivor) -> str:
@@ -190,7 +258,7 @@ def _info(production: Production, start: int) -> PackageInfo:
 
 
 def _write(
-    production: Production, included: list[int], withheld: list[int], start: int
+    lease: Lease, production: Production, included: list[int], withheld: list[int], start: int
 ) -> tuple[PackageResult, Sealed]:
     as_of = AuditEvent.objects.aggregate(seq=Max("seq"))["seq"] or 0
     builder = production.built_by.get_username() if production.built_by else ""
@@ -200,7 +268,8 @@ def _write(
             yield _document(row, control_for(index), as_of, builder)
 
     def progress(done: int) -> None:
-        Production.objects.filter(pk=production.pk).update(progress_done=done)
+        if not Production.objects.filter(lease.q()).update(progress_done=done):
+            raise Superseded()  # stop writing a package nobody will keep
 
     writer = SealedWriter(services.plan_for(production.case), uid=uuid.uuid4())
     sink = PackageSink(writer)
@@ -247,19 +316,17 @@ def _failure(error: BaseException, included: list[int]) -> BaseException:
 STORED, NUMBERS_TAKEN, NOT_BUILDING = "stored", "numbers taken", "not building"
 
 
-def _store(
-    production: Production, included: list[int], withheld: int, result: PackageResult, sealed: Sealed, start: int
-) -> str:
+def _store(lease: Lease, included: list[int], withheld: int, result: PackageResult, sealed: Sealed, start: int) -> str:
     """Record the stored package and take the Bates numbers, or say why the package must be discarded."""
     by_control = {d.control: d for d in result.documents}
     try:
         with transaction.atomic():
             # The production first: a duplicate delivery stops here, before looking at the Bates counter.
-            locked = Production.objects.select_for_update().select_related("case").get(pk=production.pk)
-            if locked.state != S.BUILDING:
-                # Another delivery of the task finished first (or the build was revoked): drop this package.
+            locked = Production.objects.select_for_update().select_related("case").filter(lease.q()).first()
+            if locked is None:
+                # Failed, revoked, built again or taken over by another run of the build: drop this package.
                 return NOT_BUILDING
-            counter = BatesCounter.objects.select_for_update().get(case_id=production.case_id)
+            counter = BatesCounter.objects.select_for_update().get(case_id=locked.case_id)
             if counter.next_number != start:
                 return NUMBERS_TAKEN
             counter.next_number = max(result.next_number, start)
@@ -350,12 +417,18 @@ def _fail(
     acting_as: ActingAs | None = None,
     request: HttpRequest | None = None,
     stale_only: bool = False,
+    lease: Lease | None = None,
+    build: str | None = None,
 ) -> str:
+    """Fail the build (``lease``: only while this run holds it; ``build``: only that build)."""
+    held = lease.q() if lease else Q(pk=production_id, state=S.BUILDING)
+    if build:
+        held &= Q(build_token=build)
     with transaction.atomic():
-        production = Production.objects.select_for_update().select_related("case").get(pk=production_id)
-        if production.state != S.BUILDING:
-            return str(production.state)
-        started = production.build_started_at
+        production = Production.objects.select_for_update().select_related("case").filter(held).first()
+        if production is None:
+            return str(_load(production_id).state)
+        started = production.run_clock
         if stale_only and started is not None and started >= stale_before():
             return str(production.state)
         production.state, production.failure = S.FAILED, message[:300]
@@ -389,63 +462,67 @@ def _load(production_id: int) -> Production:
     ).get(pk=production_id)
 
 
-def run_build(production_id: int) -> str:
-    """Build and store the package of a production in the ``building`` state; any failure ends in ``failed``."""
+def run_build(production_id: int, *, token: str | None = None) -> str:
+    """Build and store the package of the build ``token`` (None: the current one); failures end in ``failed``."""
+    lease = _claim(production_id, token)
+    if lease is None:
+        return str(_load(production_id).state)  # another build's run, a duplicate after the end, or revoked
     try:
-        return _run(production_id)
+        return _run(lease)
+    except Superseded:
+        return str(_load(production_id).state)
     except TRANSIENT_ERRORS:
         raise  # retried by the task; the last attempt ends in fail_unexpected
     except SoftTimeLimitExceeded:
-        return _fail(production_id, _("The build ran out of time. Build again, or with fewer items."))
+        return _fail(production_id, _("The build ran out of time. Build again, or with fewer items."), lease=lease)
     except Exception as error:
-        return fail_unexpected(production_id, error)
+        return fail_unexpected(production_id, error, lease=lease)
 
 
-def fail_unexpected(production_id: int, error: BaseException) -> str:
+def fail_unexpected(
+    production_id: int, error: BaseException, *, lease: Lease | None = None, token: str | None = None
+) -> str:
     """The build stopped on an error nobody foresaw: recorded as failed, the error's kind kept (never its text)."""
     message = _("The build stopped on an unexpected error (%(kind)s). Build again; if it recurs, tell the operator.")
-    return _fail(production_id, message % {"kind": type(error).__name__})
+    return _fail(production_id, message % {"kind": type(error).__name__}, lease=lease, build=token)
 
 
-def _run(production_id: int) -> str:
+def _run(lease: Lease) -> str:
+    production_id = lease.production_id
     production = _load(production_id)
-    if production.state != S.BUILDING:
-        return str(production.state)
     if not decide(actor_for(production.built_by), Perm.PRODUCTION_MANAGE, production.case.as_ref()):
-        return _fail(production_id, _("The person who started the build may no longer prepare productions."))
-    _consent_at_build(production)
-    included, withheld = _row_ids(production, included=True), _row_ids(production, included=False)
-    # Taken before the package is written: a grant ended during the build already stops the download.
-    grants = justifying_grants(production, _rows(included))
-    Production.objects.filter(pk=production_id).update(progress_total=len(included), recipient_grants=grants)
+        return _fail(
+            production_id, _("The person who started the build may no longer prepare productions."), lease=lease
+        )
+    included, withheld = _settle_rows(lease, production)
     BatesCounter.objects.get_or_create(case_id=production.case_id)
     for _attempt in range(ATTEMPTS):
-        if not Production.objects.filter(pk=production_id, state=S.BUILDING).exists():
-            return str(_load(production_id).state)  # a duplicate delivery, or revoked: no work
+        if not Production.objects.filter(lease.q()).exists():
+            return str(_load(production_id).state)  # failed, revoked or built again meanwhile: no work
         start = BatesCounter.objects.get(case_id=production.case_id).next_number
         try:
-            result, sealed = _write(production, included, withheld, start)
+            result, sealed = _write(lease, production, included, withheld, start)
         except BuildFailed as failed:
-            return _fail(production_id, failed.message)
-        outcome = _store(production, included, len(withheld), result, sealed, start)
+            return _fail(production_id, failed.message, lease=lease)
+        outcome = _store(lease, included, len(withheld), result, sealed, start)
         if outcome != STORED:
             with contextlib.suppress(storage.StorageUnavailable):
                 storage.delete(sealed.alias, sealed.key)
         if outcome != NUMBERS_TAKEN:
             return str(_load(production_id).state)
-    return _fail(production_id, _("Other productions of the case kept taking Bates numbers; build again."))
+    return _fail(production_id, _("Other productions of the case kept taking Bates numbers; build again."), lease=lease)
 
 
 def stale_before() -> datetime.datetime:
-    """A build started before this moment has outlived the task's hard time limit: nothing runs it any more."""
+    """A run that began before this moment (or a build queued before it and never run) is past the hard limit."""
     return timezone.now() - datetime.timedelta(seconds=BUILD_TIME_LIMIT)
 
 
 def fail_stale_builds() -> int:
     """Mark every build older than the task's hard limit as failed (the periodic sweep)."""
-    stale = list(
-        Production.objects.filter(state=S.BUILDING, build_started_at__lt=stale_before()).values_list("pk", flat=True)
-    )
+    clock = Coalesce("build_running_at", "build_started_at")
+    building = Production.objects.filter(state=S.BUILDING).annotate(clock=clock)
+    stale = list(building.filter(clock__lt=stale_before()).values_list("pk", flat=True))
     return sum(1 for pk in stale if _fail(pk, stale_message(), stale_only=True) == S.FAILED)
 
 

@@ -105,18 +105,21 @@ def _why_not_original(limited: bool, production: Production) -> str:
     return _("Originals are not allowed to the person building the production.")
 
 
-def justifying_grants(production: Production, rows: Iterable[ProductionItem]) -> list[int]:
-    """The recipient team's grants that allow each included row's form, recorded with the package."""
+def justifying_grants(production: Production, rows: Iterable[ProductionItem]) -> tuple[list[int], list[int]]:
+    """The recipient team's grants allowing each included row's form, and the rows no live grant allows."""
     if production.recipient_team_id is None:
-        return []
+        return [], []
     case_ref = production.case.as_ref()
     limited = residency_limited(production)
     found: set[int] = set()
+    unjustified: list[int] = []
     for row in rows:
         if row.form == ProducedForm.WITHHELD or row.produced is None:
             continue
         ref = ProducedItemRef(item_ref(row.produced, case_ref), production.recipient_team_id, limited)
         grant = production_justifying_grant(ref, original=row.form == ProducedForm.ORIGINAL)
-        if grant is not None:
+        if grant is None:
+            unjustified.append(row.pk)
+        else:
             found.add(grant)
-    return sorted(found)
+    return sorted(found), unjustified

@@ -7,6 +7,8 @@ numbers come from one counter per case, so no number is ever given twice in a ca
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +73,12 @@ class Production(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     build_started_at = models.DateTimeField(null=True, blank=True)
+    # One build = one token (set when it is started, passed to its task); one run of it = one run token,
+    # taken when the task actually starts. Every write of a run requires both: a stale or redelivered
+    # run of an earlier build (or an overtaken run) changes nothing.
+    build_token = models.UUIDField(null=True, blank=True, editable=False)
+    run_token = models.UUIDField(null=True, blank=True, editable=False)
+    build_running_at = models.DateTimeField(null=True, blank=True)
     built_at = models.DateTimeField(null=True, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
@@ -116,6 +124,11 @@ class Production(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def run_clock(self) -> datetime.datetime | None:
+        """When the running build's task started (or, while it waits in the queue, when it was started)."""
+        return self.build_running_at or self.build_started_at
 
     @property
     def reference(self) -> str:

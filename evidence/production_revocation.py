@@ -21,7 +21,7 @@ from audit.services import ActingAs, record
 from evidence import storage
 from evidence.access import case_target, item_target
 from evidence.production_access import production_target
-from evidence.production_models import Production, ProductionKey, ProductionState
+from evidence.production_models import ProducedForm, Production, ProductionItem, ProductionKey, ProductionState
 
 SHREDDED = "item shredded"
 # A draft or failed production holds no package; its next build withholds the shredded item.
@@ -30,8 +30,10 @@ HOLDING_A_PACKAGE = (ProductionState.BUILDING, ProductionState.BUILT, Production
 
 def productions_holding(item_ids: Sequence[int]) -> list[Production]:
     """Productions with a package (or a build under way) that includes any of these items."""
-    rows = Q(rows__item_id__in=item_ids) | Q(rows__produced_id__in=item_ids)
-    rows |= Q(rows__produced__derivative_of_id__in=item_ids) | Q(rows__item__duplicate_of_id__in=item_ids)
+    held = Q(item_id__in=item_ids) | Q(produced_id__in=item_ids)
+    held |= Q(produced__derivative_of_id__in=item_ids) | Q(item__duplicate_of_id__in=item_ids)
+    # A withheld row put nothing of the item in the package: shredding it leaves the production alone.
+    rows = Q(rows__in=ProductionItem.objects.exclude(form=ProducedForm.WITHHELD).filter(held))
     # A production revoked by hand keeps its (unreadable to all) package: it is destroyed here too.
     holding = Q(state__in=HOLDING_A_PACKAGE) | (Q(state=ProductionState.REVOKED) & ~Q(object_key=""))
     ids = set(Production.objects.filter(rows).filter(holding).values_list("pk", flat=True))

@@ -7,6 +7,7 @@ step it guards, so a refusal stays recorded when the step does not happen.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -274,6 +275,19 @@ def do_decide(
         return _decide_all(production, user, acting_as, request)
 
 
+_BUILD_FIELDS = (
+    "state",
+    "built_by",
+    "build_started_at",
+    "progress_done",
+    "progress_total",
+    "failure",
+    "build_token",
+    "run_token",
+    "build_running_at",
+)
+
+
 def do_start_build(
     *,
     production: Production,
@@ -295,9 +309,8 @@ def do_start_build(
             timezone.now(),
         )
         production.progress_done, production.progress_total, production.failure = 0, len(included), ""
-        production.save(
-            update_fields=["state", "built_by", "build_started_at", "progress_done", "progress_total", "failure"]
-        )
+        production.build_token, production.run_token, production.build_running_at = uuid.uuid4(), None, None
+        production.save(update_fields=[*_BUILD_FIELDS])
         _record(
             Action.PRODUCTION_BUILD_STARTED,
             production,
@@ -309,7 +322,7 @@ def do_start_build(
             originals=sum(1 for r in included if r.form == ProducedForm.ORIGINAL),
         )
         if queue:
-            build_production.delay_on_commit(production.pk)
+            build_production.delay_on_commit(production.pk, str(production.build_token))
     return production
 
 

@@ -9,15 +9,15 @@ BUILD_TIME_LIMIT = 6 * 3600
 
 
 @vault_task("evidence.production_build", time_limit=BUILD_TIME_LIMIT)
-def build_production(production_id: int) -> str:
-    """Build and store the package; a second run after the build finished or failed does nothing."""
+def build_production(production_id: int, token: str) -> str:
+    """Build and store the package of the build ``token``; a run of another (earlier) build does nothing."""
     from evidence.production_build import fail_unexpected, run_build  # the build imports the services
 
     try:
-        return run_build(production_id)
+        return run_build(production_id, token=token)
     except TRANSIENT_ERRORS as error:
         if build_production.request.retries >= (build_production.max_retries or 0):
-            return fail_unexpected(production_id, error)  # retries exhausted: failed, not stuck
+            return fail_unexpected(production_id, error, token=token)  # retries exhausted: failed, not stuck
         raise
 
 

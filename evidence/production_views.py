@@ -173,8 +173,8 @@ def detail(request: HttpRequest, production_id: int) -> HttpResponse:
         "withheld": sum(1 for r in rows if r.form == ProducedForm.WITHHELD),
         "destination": _destination(production),
         "stale": production.state == ProductionState.BUILDING
-        and production.build_started_at is not None
-        and production.build_started_at < stale_before(),
+        and production.run_clock is not None
+        and production.run_clock < stale_before(),
     }
     return render(request, "evidence/production.html", context)
 

@@ -110,11 +110,11 @@ def test_a_task_whose_retries_are_exhausted_ends_the_build_in_failed(pw: ProdWor
 
     production = _building(pw)
 
-    def database_down(_production_id: int) -> str:
+    def database_down(_production_id: int, **_kw: Any) -> str:
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(production_build, "run_build", database_down)
     monkeypatch.setattr(build_production, "max_retries", 0)
-    assert build_production.apply(args=(production.pk,)).get() == ProductionState.FAILED
+    assert build_production.apply(args=(production.pk, str(production.build_token))).get() == ProductionState.FAILED
     production.refresh_from_db()
     assert production.state == ProductionState.FAILED and "OperationalError" in production.failure
