@@ -114,8 +114,13 @@ def default_bates_prefix(case: Case) -> str:
 
 
 def prefix_used_elsewhere(case: Case, prefix: str) -> bool:
-    """Another case's productions already stamp this prefix: its numbers would repeat labels of ours."""
-    return Production.objects.filter(bates_prefix=prefix).exclude(case=case).exists()
+    """Another case of the same organisation already stamps this prefix: its numbers would repeat labels of ours.
+
+    Only the case's own organisation is looked at: other organisations' productions stay invisible (asking
+    must not reveal that another organisation's case has productions). Callers hold the organisation's lock.
+    """
+    same_organisation = Production.objects.filter(case__organisation_id=case.organisation_id, bates_prefix=prefix)
+    return same_organisation.exclude(case=case).exists()
 
 
 def consent_active(production: Production) -> bool:

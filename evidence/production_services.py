@@ -37,7 +37,7 @@ from evidence.production_selectors import (
     selectable_items,
 )
 from evidence.production_tasks import build_production
-from teams.models import Team
+from teams.models import Organisation, Team
 from teams.policy import actor_for
 
 PURPOSE = "court production"
@@ -110,9 +110,13 @@ def do_create_production(
     if recipient_country and recipient_country not in countries:
         raise ProductionRefused(_("The recipient's country must be an ISO 3166 country code, e.g. FR."))
     prefix = bates_prefix.strip() or default_bates_prefix(case)
-    if prefix_used_elsewhere(case, prefix):
-        raise ProductionRefused(_("Another case's productions use this Bates prefix: choose one of this case's own."))
     with transaction.atomic():
+        # The organisation's lock: two cases choosing the same prefix at once cannot both pass the check.
+        Organisation.objects.select_for_update().filter(pk=case.organisation_id).first()
+        if prefix_used_elsewhere(case, prefix):
+            raise ProductionRefused(
+                _("Another case's productions use this Bates prefix: choose one of this case's own.")
+            )
         Case.objects.select_for_update().filter(pk=case.pk).first()
         number = (Production.objects.filter(case=case).aggregate(n=Max("number"))["n"] or 0) + 1
         production = Production.objects.create(
