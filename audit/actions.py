@@ -145,6 +145,10 @@ class Action(models.TextChoices):
     PRODUCTION_DOWNLOADED = "production.downloaded", _("Court production package downloaded")
     PRODUCTION_DOWNLOAD_STOPPED = "production.download_stopped", _("Court production download stopped")
     PRODUCTION_REVOKED = "production.revoked", _("Court production revoked")
+    PRODUCTION_SUSPENDED = (
+        "production.suspended",
+        _("Court production downloads suspended: a survivor linked later has not consented"),
+    )
     # -- end of productions section --
 
 
