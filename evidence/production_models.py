@@ -79,6 +79,8 @@ class Production(models.Model):
     build_token = models.UUIDField(null=True, blank=True, editable=False)
     run_token = models.UUIDField(null=True, blank=True, editable=False)
     build_running_at = models.DateTimeField(null=True, blank=True)
+    # Set when a survivor linked later to a released item lacks consent: downloads stop for good.
+    consent_suspended_at = models.DateTimeField(null=True, blank=True)
     built_at = models.DateTimeField(null=True, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)

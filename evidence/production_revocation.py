@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from audit.actions import Action
 from audit.services import ActingAs, record
@@ -28,12 +28,19 @@ SHREDDED = "item shredded"
 HOLDING_A_PACKAGE = (ProductionState.BUILDING, ProductionState.BUILT, ProductionState.RELEASED)
 
 
-def productions_holding(item_ids: Sequence[int]) -> list[Production]:
-    """Productions with a package (or a build under way) that includes any of these items."""
+def included_rows(item_ids: Sequence[int]) -> QuerySet[ProductionItem]:
+    """Rows that put these items in a package: the item, a duplicate of it, or a redacted copy of it.
+
+    A withheld row put nothing of the item in the package, so it is not one of them.
+    """
     held = Q(item_id__in=item_ids) | Q(produced_id__in=item_ids)
     held |= Q(produced__derivative_of_id__in=item_ids) | Q(item__duplicate_of_id__in=item_ids)
-    # A withheld row put nothing of the item in the package: shredding it leaves the production alone.
-    rows = Q(rows__in=ProductionItem.objects.exclude(form=ProducedForm.WITHHELD).filter(held))
+    return ProductionItem.objects.exclude(form=ProducedForm.WITHHELD).filter(held)
+
+
+def productions_holding(item_ids: Sequence[int]) -> list[Production]:
+    """Productions with a package (or a build under way) that includes any of these items."""
+    rows = Q(rows__in=included_rows(item_ids))
     # A production revoked by hand keeps its (unreadable to all) package: it is destroyed here too.
     holding = Q(state__in=HOLDING_A_PACKAGE) | (Q(state=ProductionState.REVOKED) & ~Q(object_key=""))
     ids = set(Production.objects.filter(rows).filter(holding).values_list("pk", flat=True))

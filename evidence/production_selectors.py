@@ -124,7 +124,9 @@ def prefix_used_elsewhere(case: Case, prefix: str) -> bool:
 
 
 def consent_active(production: Production) -> bool:
-    """False once a survivor withdrew a consent the released production relies on."""
+    """False once a survivor withdrew a consent the released production relies on, or one linked later lacks it."""
+    if production.consent_suspended_at is not None:
+        return False
     return not ConsentDependency.objects.filter(
         kind=DEPENDENCY_KIND, object_id=str(production.pk), state=DependencyState.SUSPENDED
     ).exists()
