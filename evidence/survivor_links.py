@@ -17,6 +17,7 @@ from cases.models import Grant, GrantState, Survivor
 from cases.sharing import do_recheck_grants
 from evidence.access import item_target
 from evidence.models import EvidenceItem
+from evidence.production_linking import recheck_for_linked
 from evidence.sharing_models import GrantedItem
 
 
@@ -36,7 +37,8 @@ def do_set_survivors(
     """Replace the item's survivor links (or mark it as concerning no survivor), audited with before and after.
 
     A survivor newly linked must consent to every live grant reaching the item that needs consent
-    (``cases.sharing.do_recheck_grants``): registered as a dependency, or the grant is suspended.
+    (``cases.sharing.do_recheck_grants``): registered as a dependency, or the grant is suspended; and to
+    every released production holding it (``evidence.production_linking``): the same, or its downloads stop.
     """
     chosen = list(survivors)
     if any(s.case_id != item.case_id for s in chosen):
@@ -54,6 +56,9 @@ def do_set_survivors(
         grants = do_recheck_grants(
             grants=grants_covering(locked), survivors=added, user=user, request=request, acting_as=acting_as
         )
+        productions = recheck_for_linked(
+            item_id=locked.pk, survivors=added, user=user, acting_as=acting_as, request=request
+        )
         record(
             action=Action.EVIDENCE_SURVIVORS_LINKED,
             user=user,
@@ -66,6 +71,7 @@ def do_set_survivors(
                 "after": after,
                 "no_survivor_material": no_survivor_material,
                 **{f"grants_{outcome}": ids for outcome, ids in grants.items() if ids},
+                **{f"productions_{outcome}": ids for outcome, ids in productions.items() if ids},
             },
         )
     return locked
