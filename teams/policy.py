@@ -637,12 +637,7 @@ def _production_download(actor: Actor, ref: ProductionRef) -> Decision:
 
 
 def _live_team_grant_ids(ref: ProductionRef) -> set[int]:
-    now = datetime.datetime.now(tz=datetime.UTC)
-    return {
-        g.grant_id
-        for g in ref.case.grants
-        if g.team_id == ref.recipient_team_id and g.state == "active" and g.expires_at > now and g.user_id is None
-    }
+    return {g.grant_id for g in _live_team_wide_grants(ref.case) if g.team_id == ref.recipient_team_id}
 
 
 def production_justifying_grant(ref: ProducedItemRef, *, original: bool) -> int | None:
@@ -679,13 +674,14 @@ def production_allows_redacted(actor: Actor, ref: ProducedItemRef) -> bool:
     )
 
 
-def _team_grants(item: ItemRef) -> list[GrantFact]:
+def _live_team_wide_grants(case: CaseRef) -> list[GrantFact]:
+    """The case's live grants made to a whole team (not to one of its members)."""
     now = datetime.datetime.now(tz=datetime.UTC)
-    return [
-        g
-        for g in item.case.grants
-        if g.state == "active" and g.expires_at > now and g.user_id is None and _grant_covers(g, item)
-    ]
+    return [g for g in case.grants if g.state == "active" and g.expires_at > now and g.user_id is None]
+
+
+def _team_grants(item: ItemRef) -> list[GrantFact]:
+    return [g for g in _live_team_wide_grants(item.case) if _grant_covers(g, item)]
 
 
 _RULES: dict[Perm, Rule] = {
