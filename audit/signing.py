@@ -10,9 +10,6 @@ options (a passphrase, or a key created elsewhere and imported).
 from __future__ import annotations
 
 import fcntl
-import shutil
-import socket
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +18,8 @@ from typing import Final
 
 import gnupg
 from django.conf import settings
+
+from vault.crypto.gpg_agent import stop_started_agent
 
 KEY_NAME: Final = "Custody audit checkpoints"
 KEY_EMAIL: Final = "audit-checkpoints@custody.invalid"
@@ -46,27 +45,6 @@ def _passphrase() -> str | None:
     return getattr(settings, "CUSTODY_AUDIT_KEY_PASSPHRASE", None) or None
 
 
-def _gpgconf(home: Path, *args: str) -> str:
-    tool = shutil.which("gpgconf")
-    if not tool:
-        return ""
-    # Fixed arguments, no shell; the home is the configured GnuPG directory.
-    done = subprocess.run([tool, "--homedir", str(home), *args], capture_output=True, text=True, check=False)  # noqa: S603
-    return done.stdout.strip()
-
-
-def _agent_running(home: Path) -> bool:
-    path = _gpgconf(home, "--list-dirs", "agent-socket")
-    if not path:
-        return False
-    with socket.socket(socket.AF_UNIX) as probe:
-        try:
-            probe.connect(path)
-        except OSError:
-            return False
-    return True
-
-
 @contextmanager
 def _session() -> Iterator[gnupg.GPG]:
     """gpg for one use of the secret key. The agent gpg starts for it is stopped at the end, so no
@@ -76,12 +54,10 @@ def _session() -> Iterator[gnupg.GPG]:
     home = _home()
     with (home / ".custody-audit-key.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        running = _agent_running(home)
         try:
-            yield _gpg(agent=True)
+            with stop_started_agent(home):
+                yield _gpg(agent=True)
         finally:
-            if not running:
-                _gpgconf(home, "--kill", "gpg-agent")
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-import socket
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +20,7 @@ import gnupg
 from django.conf import settings
 
 from vault.crypto.errors import AuthenticationError, ConfigurationError, WrongBindingError
+from vault.crypto.gpg_agent import stop_started_agent
 from vault.crypto.keys import check_context, check_scope
 from vault.crypto.stream import DATA_KEY_SIZE, Digests, StreamDecryptor
 
@@ -35,37 +33,12 @@ def _home(gnupg_home: Path | str | None) -> Path:
     return home
 
 
-def _gpgconf(home: Path, *args: str) -> str:
-    tool = shutil.which("gpgconf")
-    if not tool:
-        return ""
-    # Fixed arguments, no shell.
-    done = subprocess.run([tool, "--homedir", str(home), *args], capture_output=True, text=True, check=False)  # noqa: S603
-    return done.stdout.strip()
-
-
-def _agent_running(home: Path) -> bool:
-    path = _gpgconf(home, "--list-dirs", "agent-socket")
-    if not path:
-        return False
-    with socket.socket(socket.AF_UNIX) as probe:
-        try:
-            probe.connect(path)
-        except OSError:
-            return False
-    return True
-
-
 @contextmanager
 def _secret_key_gpg(home: Path) -> Iterator[gnupg.GPG]:
     """gpg for a recovery private key: the agent gpg starts for it is stopped afterwards, unless one
     was already running for that home (the recovery officer's own)."""
-    running = _agent_running(home)
-    try:
+    with stop_started_agent(home):
         yield gnupg.GPG(gnupghome=str(home))
-    finally:
-        if not running:
-            _gpgconf(home, "--kill", "gpg-agent")
 
 
 def escrow_enabled() -> bool:
