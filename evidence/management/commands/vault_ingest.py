@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cases.models import Case, Survivor
 from evidence import sealing, services
+from evidence.forms import CollectionForm
 from evidence.intake import SealedWriter
 from evidence.storage import StorageUnavailable
 from teams.access import acting_as, record_denial
@@ -85,20 +86,11 @@ class Command(BaseCommand):
         case, user, decision = self._authorise(options["case"], options["username"])
         if options["manifest"] != "-" and Path(options["manifest"]).exists():
             raise CommandError(f"The manifest file already exists: {options['manifest']}")
-        survivors = self._survivors(case, options["survivors"], options["no_survivor_material"])
+        collection = self._collection(case, options)
         files = list(walk(options["paths"]))
         if not files:
             raise CommandError("no files found under the given paths")
         total = sum(f.stat().st_size for f in files if f.exists())
-        collection = services.Collection(
-            collected_by=options["collected_by"],
-            place=options["place"],
-            source=options["source"],
-            method=options["method"],
-            sensitivity=options["sensitivity"],
-            survivor_ids=tuple(s.pk for s in survivors),
-            no_survivor_material=options["no_survivor_material"],
-        )
         self._done = 0
         self._total = max(total, 1)
         rows = [self._ingest(i, len(files), path, case, user, decision, collection) for i, path in enumerate(files, 1)]
@@ -128,16 +120,25 @@ class Command(BaseCommand):
         return case, user, decision
 
     @staticmethod
-    def _survivors(case: Case, codes: list[str], no_survivor_material: bool) -> list[Survivor]:
-        """The case's survivors named by ``--survivor``, checked before anything is ingested (as the form does)."""
-        wanted = sorted({code.strip().upper() for code in codes if code.strip()})
-        if wanted and no_survivor_material:
-            raise CommandError("Either name the survivors concerned (--survivor) or use --no-survivor-material.")
-        found = list(Survivor.objects.filter(case=case, code__in=wanted).order_by("code"))
-        missing = sorted(set(wanted) - {s.code for s in found})
+    def _collection(case: Case, options: dict[str, Any]) -> services.Collection:
+        """The collection details, checked by the web intake's form before anything is ingested.
+
+        Only the survivor codes are resolved here (the form takes ids): a code that is not a survivor of the
+        case is refused, and the form decides the rest exactly as for a web upload.
+        """
+        wanted = {code.strip().upper() for code in options["survivors"] if code.strip()}
+        found = dict(Survivor.objects.filter(case=case, code__in=wanted).values_list("code", "pk"))
+        missing = sorted(wanted - found.keys())
         if missing:
             raise CommandError(f"not a survivor of case {case.reference}: {', '.join(missing)}")
-        return found
+        fields = ("collected_by", "place", "source", "method", "sensitivity", "no_survivor_material")
+        form = CollectionForm(
+            {**{name: options[name] for name in fields}, "survivors": sorted(found.values())}, case=case
+        )
+        if not form.is_valid():
+            errors = "; ".join(str(message) for messages in form.errors.values() for message in messages)
+            raise CommandError(f"--survivor / --no-survivor-material or collection details: {errors}")
+        return form.collection()
 
     def _ingest(self, index: int, count: int, path: Path, case: Case, user: Any, decision: Any, collection: Any) -> Row:
         row = Row(index=index, source=str(path), status="failed")
