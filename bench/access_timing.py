@@ -27,29 +27,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch_db import setup_scratch_vault  # noqa: E402
+
 MISSING = 987_654_321
-
-
-def _setup(backend: str, pg_url: str, var_dir: str) -> None:
-    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CUSTODY_PROFILE"):
-        os.environ.pop(name, None)
-    os.environ.update({"CUSTODY_VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE": "vault.settings"})
-    if backend == "postgresql":
-        import psycopg
-
-        admin_url, _, name = pg_url.rpartition("/")
-        with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = pg_url
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 def _world() -> dict[str, Any]:
@@ -235,7 +215,7 @@ def main() -> None:
     parser.add_argument("--endpoint", default="", help="measure only this endpoint (its label, e.g. 'redaction job')")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="custody-bench-") as var_dir:
-        _setup(args.backend, args.pg_url, var_dir)
+        setup_scratch_vault(args.backend, args.pg_url, var_dir, test_environment=True)
         rows = run(args.rounds, args.endpoint)
     print(f"backend: {args.backend}; {args.rounds} rounds per path; {platform.processor() or platform.machine()}")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")

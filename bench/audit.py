@@ -39,6 +39,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch_db import setup_scratch_vault  # noqa: E402
+
 COLUMNS = (
     "id, seq, occurred_at, action, outcome, actor_id, actor_username, actor_team_id, actor_organisation_id, "
     "actor_role, ip, user_agent, purpose, consent_record_id, case_id, targets, details, prev_hash, hash"
@@ -46,26 +48,6 @@ COLUMNS = (
 ACTIONS = ("auth.login", "case.viewed", "evidence.viewed", "evidence.downloaded", "custody.viewed", "audit.viewed")
 AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHUNK = 20_000
-
-
-def _setup(backend: str, pg_url: str, var_dir: str) -> None:
-    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CUSTODY_PROFILE"):
-        os.environ.pop(name, None)
-    os.environ.update({"CUSTODY_VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE": "vault.settings"})
-    if backend == "postgresql":
-        import psycopg
-
-        admin_url, _, name = pg_url.rpartition("/")
-        with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = pg_url
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 def _events(count: int) -> Iterator[tuple[tuple[Any, ...], bytes]]:
@@ -249,7 +231,7 @@ def _write_cost(count: int) -> dict[str, float]:
 
 def run_backend(backend: str, events: int, writes: int, pg_url: str) -> None:
     with tempfile.TemporaryDirectory(prefix="custody-bench-") as var_dir:
-        _setup(backend, pg_url, var_dir)
+        setup_scratch_vault(backend, pg_url, var_dir)
         started = time.perf_counter()
         canonical = _insert(events)
         build = time.perf_counter() - started
