@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cases.approvals import do_decide_approval, do_request_approval
-from cases.consent_services import do_record_consent
+from cases.consent_services import do_record_consent, do_withdraw_consent
 from cases.models import ApprovalKind, ApprovalRequest, Case, ConsentAction, Decision, Grant, GrantLevel, Survivor
 from cases.sharing import do_grant
 from teams.models import Role
@@ -32,6 +32,16 @@ class ShareWorld:
             method="written",
             language="Sango",
             given_on=datetime.date(2026, 1, 10),
+            user=self.world.member,
+        )
+
+    def withdraw(self, action: str, target: str | int = "") -> None:
+        do_withdraw_consent(
+            survivor=self.survivor,
+            action=action,
+            target=target,
+            method="written",
+            language="Sango",
             user=self.world.member,
         )
 

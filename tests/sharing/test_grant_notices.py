@@ -10,7 +10,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from cases.consent_services import do_withdraw_consent
 from cases.models import ConsentAction, GrantLevel, Notification
 from cases.sharing import do_warn_expiring_grants
 from evidence.models import EvidenceItem
@@ -48,14 +47,7 @@ def test_the_suspension_notice_is_read_in_the_readers_language(sw: ShareWorld, l
     sw.consent_to_foreign_team()
     sw.grant()
     with translation.override("en"):
-        do_withdraw_consent(
-            survivor=sw.survivor,
-            action=ConsentAction.SHARE_JURISDICTION,
-            target="BD",
-            method="written",
-            language="Sango",
-            user=sw.world.member,
-        )
+        sw.withdraw(ConsentAction.SHARE_JURISDICTION, "BD")
     notice = Notification.objects.get(user=sw.world.lead, code="grant.consent_withdrawn")
     assert notice.message.startswith(f"{sw.case.reference}: the grant to Dhaka team for")
     assert notice.message.endswith(f"{sw.survivor.code} no longer consents to “Share across a jurisdiction boundary”.")
@@ -89,14 +81,7 @@ def _link_without_consent(sw: ShareWorld, made: dict[str, EvidenceItem]) -> None
 def _withdraw(sw: ShareWorld, made: dict[str, EvidenceItem]) -> None:
     sw.consent_to_foreign_team()
     sw.grant()
-    do_withdraw_consent(
-        survivor=sw.survivor,
-        action=ConsentAction.SHARE_TEAM,
-        target=sw.world.team_tcc.pk,
-        method="written",
-        language="Sango",
-        user=sw.world.member,
-    )
+    sw.withdraw(ConsentAction.SHARE_TEAM, sw.world.team_tcc.pk)
 
 
 @pytest.mark.parametrize("suspend", [_link_without_consent, _withdraw], ids=["linked-later", "withdrawn"])

@@ -10,7 +10,6 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.models import AuditEvent
 from cases.consent import ConsentRefused
-from cases.consent_services import do_withdraw_consent
 from cases.models import ConsentAction, GrantLevel, GrantState
 from cases.sharing import GrantInvalid, do_revoke_grant
 from teams.policy import Perm, actor_for, decide
@@ -53,14 +52,7 @@ def test_withdrawal_suspends_a_cross_border_grant_immediately(sw: ShareWorld) ->
     grant = sw.grant()
     assert _can_view_case(sw)
 
-    do_withdraw_consent(
-        survivor=sw.survivor,
-        action=ConsentAction.SHARE_JURISDICTION,
-        target="BD",
-        method="written",
-        language="Sango",
-        user=sw.world.member,
-    )
+    sw.withdraw(ConsentAction.SHARE_JURISDICTION, "BD")
 
     grant.refresh_from_db()
     assert grant.state == GrantState.SUSPENDED

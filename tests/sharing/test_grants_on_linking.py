@@ -6,7 +6,6 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cases.consent_services import do_withdraw_consent
 from cases.models import ConsentAction, ConsentDependency, Grant, GrantLevel, GrantState, Notification
 from evidence.models import EvidenceItem
 from evidence.sharing import do_grant_items
@@ -88,14 +87,7 @@ def test_a_survivor_linked_with_consent_keeps_the_grant_and_a_later_withdrawal_s
     actions = set(ConsentDependency.objects.filter(object_id=str(grant.pk)).values_list("action", flat=True))
     assert actions == {ConsentAction.SHARE_TEAM, ConsentAction.SHARE_JURISDICTION}
     assert _sees(sw, plain)
-    do_withdraw_consent(
-        survivor=sw.survivor,
-        action=ConsentAction.SHARE_JURISDICTION,
-        target="BD",
-        method="written",
-        language="Sango",
-        user=sw.world.member,
-    )
+    sw.withdraw(ConsentAction.SHARE_JURISDICTION, "BD")
     grant.refresh_from_db()
     assert grant.state == GrantState.SUSPENDED and not _sees(sw, plain)
 

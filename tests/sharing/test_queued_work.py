@@ -11,7 +11,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.consent_services import do_withdraw_consent
 from cases.models import ConsentAction, Grant, GrantLevel, GrantState
 from cases.survivors import IdentityData, do_seal_identity
 from evidence import streaming
@@ -66,14 +65,7 @@ def test_consent_withdrawal_cuts_a_running_download(
     sw: ShareWorld, copy_abroad: EvidenceItem, login: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stream = _streaming(login, sw, copy_abroad, monkeypatch)
-    do_withdraw_consent(
-        survivor=sw.survivor,
-        action=ConsentAction.SHARE_JURISDICTION,
-        target="BD",
-        method="written",
-        language="Sango",
-        user=sw.world.member,
-    )
+    sw.withdraw(ConsentAction.SHARE_JURISDICTION, "BD")
     with pytest.raises(AccessEnded):
         b"".join(stream)
     assert Grant.objects.get().state == GrantState.SUSPENDED
@@ -117,13 +109,7 @@ def test_queued_release_is_judged_when_it_runs_approver_left_the_case(
 
 
 def test_queued_release_is_judged_when_it_runs_consent_withdrawn(sw: ShareWorld, approved_job: RedactionJob) -> None:
-    do_withdraw_consent(
-        survivor=sw.survivor,
-        action=ConsentAction.STORE_EVIDENCE,
-        method="written",
-        language="Sango",
-        user=sw.world.member,
-    )
+    sw.withdraw(ConsentAction.STORE_EVIDENCE)
     assert run_release(approved_job.pk) == JobState.FAILED
     _no_copy(approved_job)
 
