@@ -83,7 +83,8 @@ def _recovery_key(recovery: Path, server: Path) -> str:
     return fingerprint
 
 
-def test_escrow_leaves_no_agent(home: Path) -> None:
+def _escrowed(home: Path) -> tuple[Path, Path, bytes]:
+    """A server home holding a recovery public key, the recovery home, and a data key escrowed to it."""
     server, recovery = home / "server", home / "recovery"
     for path in (server, recovery):
         path.mkdir(mode=0o700)
@@ -92,20 +93,18 @@ def test_escrow_leaves_no_agent(home: Path) -> None:
         b"k" * 32, scope="local:test", context="item:1", fingerprints=[fingerprint], gnupg_home=server
     )
     assert message is not None
+    return server, recovery, message
+
+
+def test_escrow_leaves_no_agent(home: Path) -> None:
+    server, recovery, message = _escrowed(home)
     assert _agents(server) == 0
     assert recover_data_key(message, context="item:1", gnupg_home=recovery) == b"k" * 32
     assert _agents(recovery) == 0
 
 
 def test_recovery_keeps_an_agent_it_did_not_start(home: Path) -> None:
-    server, recovery = home / "server", home / "recovery"
-    for path in (server, recovery):
-        path.mkdir(mode=0o700)
-    fingerprint = _recovery_key(recovery, server)
-    message = escrow_data_key(
-        b"k" * 32, scope="local:test", context="item:1", fingerprints=[fingerprint], gnupg_home=server
-    )
-    assert message is not None
+    _server, recovery, message = _escrowed(home)
     subprocess.run(["gpg-connect-agent", "--homedir", str(recovery), "/bye"], capture_output=True, check=True)
     assert _count(recovery) == 1
     assert recover_data_key(message, context="item:1", gnupg_home=recovery) == b"k" * 32
