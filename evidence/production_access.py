@@ -13,7 +13,7 @@ from teams.access import require_found
 from teams.policy import Decision, Perm, ProductionRef
 
 # Permissions that take the case's facts; the others take the production's.
-_CASE_LEVEL = frozenset({Perm.PRODUCTION_VIEW, Perm.PRODUCTION_MANAGE})
+_CASE_LEVEL = frozenset({Perm.PRODUCTION_VIEW, Perm.PRODUCTION_MANAGE, Perm.APPROVAL_DECIDE})
 
 
 def production_target(production_id: int | str) -> Target:

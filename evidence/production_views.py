@@ -53,7 +53,7 @@ from evidence.production_services import (
     pending_approval,
 )
 from evidence.streaming import _guarded
-from teams.access import acting_as, request_actor, require_found
+from teams.access import acting_as, request_actor
 from teams.policy import Decision, Perm, actor_for, decide
 
 
@@ -306,16 +306,7 @@ def request_approval(request: HttpRequest, production_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def decide_approval(request: HttpRequest, production_id: int) -> HttpResponse:
-    found = Production.objects.select_related("case").filter(pk=production_id).first()
-    production = found or missing_production(production_id)
-    decision = require_found(
-        request,
-        Perm.APPROVAL_DECIDE,
-        production.case.as_ref(),
-        found=found is not None,
-        targets=[production_target(production_id)],
-        case_id=production.case_id,
-    )
+    production, decision = get_production_for(request, production_id, Perm.APPROVAL_DECIDE)
     try:
         do_decide_originals_approval(
             production=production,
