@@ -89,6 +89,20 @@ def record_case_read(request: HttpRequest, case: Case, decision: Decision) -> No
         )
 
 
+def record_grants_listed(request: HttpRequest, case: Case, decision: Decision, page: str = "") -> None:
+    """The audit event of a read of the case's grants (its sharing page, or the item grant page by name)."""
+    with transaction.atomic():
+        record(
+            action=Action.GRANTS_LISTED,
+            user=request.user,
+            acting_as=acting_as(decision),
+            request=request,
+            case_id=case.pk,
+            targets=[case_target(case.pk)],
+            details={"page": page} if page else None,
+        )
+
+
 def record_survivor_read(request: HttpRequest, survivor: Survivor, decision: Decision, page: str = "") -> None:
     """Every read of a survivor's file is audited, each page other than the file itself by name."""
     with transaction.atomic():

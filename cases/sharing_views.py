@@ -18,7 +18,7 @@ from audit.actions import Action
 from audit.selectors import spreadsheet_safe
 from audit.services import Target, record
 from cases import sharing_selectors as selectors
-from cases.access import case_target, get_case_for, missing_case
+from cases.access import get_case_for, missing_case, record_grants_listed
 from cases.approvals import ApprovalRefused, do_decide_approval, do_request_approval
 from cases.consent import ConsentRefused
 from cases.models import ApprovalKind, ApprovalRequest, Grant
@@ -52,15 +52,7 @@ def grants(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Access granted."))
             return redirect("sharing:grants", case_id=case.pk)
-    with transaction.atomic():
-        record(
-            action=Action.GRANTS_LISTED,
-            user=request.user,
-            request=request,
-            acting_as=acting_as(decision),
-            case_id=case.pk,
-            targets=[case_target(case.pk)],
-        )
+    record_grants_listed(request, case, decision)
     context = {
         "case": case,
         "form": form,

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from audit.actions import Action
-from audit.services import record
+from cases.access import record_grants_listed
 from cases.consent import ConsentRefused
 from cases.sharing import GrantInvalid
-from evidence.access import case_target, get_case_for
+from evidence.access import get_case_for
 from evidence.forms_sharing import ItemGrantForm
 from evidence.sharing import do_grant_items
 from teams.access import acting_as
@@ -50,15 +48,6 @@ def grant_items(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Access to the chosen items granted."))
             return redirect("sharing:grants", case_id=case.pk)
-    with transaction.atomic():
-        record(
-            action=Action.GRANTS_LISTED,
-            user=request.user,
-            request=request,
-            acting_as=acting_as(decision),
-            case_id=case.pk,
-            targets=[case_target(case.pk)],
-            details={"page": "items"},
-        )
+    record_grants_listed(request, case, decision, page="items")
     context = {"case": case, "form": form, "residency": case.organisation.originals_stay_in_jurisdiction}
     return render(request, "evidence/grant_items.html", context, status=400 if form.errors else 200)
