@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -65,13 +66,15 @@ class CaseSerializer(serializers.Serializer[Any]):
         return entries[-1].status if entries else ""
 
     def get_teams(self, case: Any) -> list[int]:
-        return sorted(case.teams.values_list("pk", flat=True))
+        return sorted(team.pk for team in case.teams.all())
 
 
 class CaseListView(APIView):
     @extend_schema(responses=CaseSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(CaseSerializer(listed_cases(request._request), many=True).data)
+        cases = listed_cases(request._request)
+        prefetch_related_objects(cases, "teams")  # one query for every case's teams, not one per case
+        return Response(CaseSerializer(cases, many=True).data)
 
     @extend_schema(request=CaseSerializer, responses={201: CaseSerializer})
     def post(self, request: Request) -> Response:
