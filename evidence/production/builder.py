@@ -99,11 +99,15 @@ class Builder:
         with plain.open("wb") as handle:
             for chunk in _verified(document):
                 handle.write(chunk)
+        return self._add_stamped(plain, document.control, self._label(self.next_number))
+
+    def _add_stamped(self, source: Path, control: str, label: str) -> tuple[str, str, int, int]:
+        """Stamp ``source`` (removed afterwards) and add it as the document page(s) of ``label``."""
         try:
-            stamped, pages = self._stamp(plain, document.control)
+            stamped, pages = self._stamp(source, control)
         finally:
-            plain.unlink()
-        path = f"{bag.DOCUMENTS}{self._label(self.next_number)}.pdf"
+            source.unlink()
+        path = f"{bag.DOCUMENTS}{label}.pdf"
         try:
             sha256, size = self._payload_file(path, stamped)
         finally:
@@ -126,15 +130,7 @@ class Builder:
         )
         source = self.tmp / "slip.pdf"
         source.write_bytes(slipsheet.render(sheet))
-        try:
-            stamped, _pages = self._stamp(source, document.control)
-        finally:
-            source.unlink()
-        path = f"{bag.DOCUMENTS}{label}.pdf"
-        try:
-            sha256, size = self._payload_file(path, stamped)
-        finally:
-            stamped.unlink()
+        path, sha256, size, _pages = self._add_stamped(source, document.control, label)
         return path, sha256, size, native
 
     def add(self, document: ProducedDocument) -> None:
