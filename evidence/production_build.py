@@ -134,6 +134,8 @@ def _rows(ids: Sequence[int]) -> Iterator[ProductionItem]:
             for row in ProductionItem.objects.filter(pk__in=chunk)
             .select_related("item", "item__case", "item__custodian", "produced", "produced__case")
             .select_related("produced__derivative_of")
+            # The consent check at build reads every row's survivors: one query per chunk, not one per row.
+            .prefetch_related("item__survivors", "produced__survivors")
         }
         yield from (found[pk] for pk in chunk)
 

@@ -87,3 +87,23 @@ def test_withheld_by_hand_goes_to_the_log_with_the_lawyers_reason(pw: ProdWorld)
     log = package_zip(production)
     name = next(n for n in log.namelist() if n.endswith("withholding-log.csv"))
     assert "attorney work product" in log.read(name).decode("utf-8-sig")
+
+
+def test_the_consent_check_at_build_reads_survivors_per_chunk_not_per_row(pw: ProdWorld, upload: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evidence.models import EvidenceItem
+    from evidence.production_build import _consent_at_build
+    from evidence.production_services import do_select_items
+
+    production = pw.production()
+    with CaptureQueriesContext(connection) as two_rows:
+        _consent_at_build(production)
+    more = EvidenceItem.objects.get(pk=upload(pw.world.member, pw.case, b"more\n", name="more.txt").json()["id"])
+    more.survivors.add(pw.survivor)
+    do_select_items(production=production, items=[more], user=pw.world.member)
+    with CaptureQueriesContext(connection) as three_rows:
+        _consent_at_build(production)
+    survivor_reads = [q for q in three_rows.captured_queries if "cases_survivor" in q["sql"]]
+    assert len(survivor_reads) == len([q for q in two_rows.captured_queries if "cases_survivor" in q["sql"]])
