@@ -166,7 +166,7 @@ def _authorise_without_survivor(request: HttpRequest, job: RedactionJob, purpose
         raise RevealRefused(_("Link this item to the survivors it concerns before the text behind its marks is shown."))
     if len(purpose.strip()) < 10:
         raise RevealRefused(_("State the purpose of this reveal (at least 10 characters)."))
-    if not decide(request_actor(request), Perm.GRANT_MANAGE, job.item.case.as_ref()):
+    if not decide(request_actor(request), Perm.REDACTION_REVEAL_UNLINKED, job.item.case.as_ref()):
         raise RevealRefused(_("This item concerns no survivor: only a coalition lead of the case may see this text."))
 
 

@@ -78,6 +78,8 @@ class Perm(StrEnum):
     REDACTION_PROPOSE = "redaction.propose"
     REDACTION_REVIEW = "redaction.review"
     REDACTION_APPROVE = "redaction.approve"
+    # The text behind the marks of an item concerning no survivor: no identity custodian to ask.
+    REDACTION_REVEAL_UNLINKED = "redaction.reveal_unlinked"
     # -- end of redaction permissions --
     # Productions
     PRODUCTION_VIEW = "production.view"
@@ -731,6 +733,8 @@ _RULES: dict[Perm, Rule] = {
     Perm.REDACTION_PROPOSE: _redaction_propose,
     Perm.REDACTION_REVIEW: _redaction_review,
     Perm.REDACTION_APPROVE: _redaction_approve,
+    # A coalition lead of the case's organisation stands in for the missing custodian.
+    Perm.REDACTION_REVEAL_UNLINKED: _grant_manage,
     # -- end of redaction rules --
     Perm.PRODUCTION_VIEW: _production_view,
     Perm.PRODUCTION_MANAGE: _production_manage,
