@@ -424,7 +424,11 @@ def _complete(
 
 
 def _collection(upload: UploadSession, case: Case) -> services.Collection:
-    """The collection details sent at creation; survivors since removed from the case are dropped."""
+    """The collection details sent at creation.
+
+    When the survivor choice no longer validates (a survivor removed from the case since), the whole
+    choice is dropped: the item is left undetermined, refused for use until someone links its survivors.
+    """
     form = CollectionForm(upload.collection, case=case)
     if not form.is_valid():
         form = CollectionForm({**upload.collection, "survivors": []}, case=case)
