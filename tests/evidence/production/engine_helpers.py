@@ -86,7 +86,7 @@ def rotated_pdf() -> bytes:
         if index >= 2:
             page.obj.CropBox = [50, 60, 500, 700]
     out = io.BytesIO()
-    pdf.save(out)
+    pdf.save(out, deterministic_id=True)  # a time-based /ID would make two builds differ
     return out.getvalue()
 
 
