@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from typing import Any
 
 import filetype
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -299,26 +300,47 @@ def do_shred(
 ) -> EvidenceItem:
     """Destroy an item's wrapped keys and stored object; keep its row and its audit trail.
 
-    The duplicates of an item share its content, so they are shredded with it (and a legal hold on
-    any of them refuses the whole). Shredding a duplicate alone leaves the content with its original.
+    The duplicates of an item share its content, and its derivatives (redacted or converted copies, and
+    theirs) are made from it, so all of them are shredded with it, each destruction audited: a copy left
+    readable would keep what the shred was asked to destroy. A legal hold on any of them refuses the
+    whole. Shredding a duplicate alone leaves the content with its original (its own derivatives go).
+    Productions whose package holds any of them are revoked in the same transaction.
     """
     with transaction.atomic():
         locked = EvidenceItem.objects.select_for_update().get(pk=item.pk)
-        copies = list(
-            EvidenceItem.objects.select_for_update().filter(duplicate_of=locked).exclude(state=State.SHREDDED)
-        )
-        if locked.legal_hold or any(copy.legal_hold for copy in copies):
+        family = _shred_family(locked)
+        if locked.legal_hold or any(row.legal_hold for row in family):
             raise ShredRefused("legal hold")
         if locked.state == State.SHREDDED:
             raise ShredRefused("already shredded")
-        alias, key = locked.storage_location, locked.object_key
-        for target in [locked, *copies]:
+        objects = [(row.storage_location, row.object_key) for row in [locked, *family] if row.object_key]
+        for target in [locked, *family]:
             _shred_row(target, reason=reason, user=user, acting_as=acting_as, request=request, with_item=locked)
-        shredded = [locked.pk, *[copy.pk for copy in copies]]
+        shredded = [locked.pk, *[row.pk for row in family]]
         revoke_for_shredded(item_ids=shredded, user=user, acting_as=acting_as, request=request)
-        if key:
-            transaction.on_commit(lambda: storage.delete(alias, key))
+        for alias, key in objects:
+            transaction.on_commit(partial(storage.delete, alias, key))
     return locked
+
+
+def _shred_family(root: EvidenceItem) -> list[EvidenceItem]:
+    """The not yet shredded duplicates and derivatives of ``root``, and theirs, locked, root excluded.
+
+    Walked level by level: a redacted copy can itself have duplicates or a converted copy.
+    """
+    found: dict[int, EvidenceItem] = {}
+    frontier = [root.pk]
+    while frontier:
+        level = list(
+            EvidenceItem.objects.select_for_update()
+            .filter(Q(duplicate_of_id__in=frontier) | Q(derivative_of_id__in=frontier))
+            .exclude(state=State.SHREDDED)
+            .exclude(pk__in=[root.pk, *found])
+            .order_by("pk")
+        )
+        found.update((row.pk, row) for row in level)
+        frontier = [row.pk for row in level]
+    return list(found.values())
 
 
 def _shred_row(
@@ -338,6 +360,8 @@ def _shred_row(
     details: dict[str, Any] = {"reason": reason, "keys_destroyed": deleted, "sha256": row.sha256}
     if row.pk != with_item.pk:
         details["shredded_with"] = with_item.pk
+        if row.derivative_of_id is not None:
+            details["derivative_of"] = row.derivative_of_id
     elif row.duplicate_of_id is not None:
         details["content_kept_by"] = row.duplicate_of_id
     record(
