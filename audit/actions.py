@@ -140,6 +140,10 @@ class Action(models.TextChoices):
     PRODUCTION_BUILD_FINISHED = "production.build_finished", _("Court production built and stored")
     PRODUCTION_BUILD_FAILED = "production.build_failed", _("Court production build failed")
     PRODUCTION_ITEM_INCLUDED = "production.item_included", _("Item included in a court production")
+    PRODUCTION_ITEM_WITHHELD_AT_BUILD = (
+        "production.item_withheld_at_build",
+        _("Item withheld from a court production at build (consent or the recipient's grants no longer allow it)"),
+    )
     PRODUCTION_RELEASED = "production.released", _("Court production released")
     PRODUCTION_RELEASE_REFUSED = "production.release_refused", _("Court production release refused")
     PRODUCTION_DOWNLOADED = "production.downloaded", _("Court production package downloaded")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ from evidence.production_models import BatesCounter, ProducedForm, Production, P
 from evidence.production_models import ProductionState as S
 from evidence.production_package import PackageSink
 from evidence.production_services import PURPOSE, ProductionRefused, _record
-from evidence.production_tasks import BUILD_TIME_LIMIT
+from evidence.production_tasks import BUILD_TIME_LIMIT, RUN_SILENCE, build_production
 from evidence.redaction_models import RedactionJob
 from evidence.retrieval import IntegrityFailure, iter_content
 from teams.policy import Perm, actor_for, decide
@@ -68,6 +69,8 @@ from vault.tasks import TRANSIENT_ERRORS
 
 ATTEMPTS = 3
 CHUNK = 200
+
+logger = logging.getLogger(__name__)
 
 
 def control_for(index: int) -> str:
@@ -166,7 +169,12 @@ class Superseded(Exception):
 
 
 def _claim(production_id: int, token: str | None) -> Lease | None:
-    """Take the build ``token`` (None: the current build, for in-process callers) and note when the run began."""
+    """Take the build ``token`` (None: the current build, for in-process callers) and note when the run began.
+
+    Compare-and-set on the production's row: the run is taken only if no run holds it, or if the run
+    holding it has been silent longer than ``RUN_SILENCE`` (its worker died). A second delivery of a
+    build whose run is alive therefore gets nothing and does no work.
+    """
     current = Production.objects.filter(pk=production_id, state=S.BUILDING).values_list("build_token", flat=True)
     try:
         build = uuid.UUID(token) if token else current.first()
@@ -174,11 +182,20 @@ def _claim(production_id: int, token: str | None) -> Lease | None:
         return None
     if build is None:
         return None
-    run = uuid.uuid4()
-    taken = Production.objects.filter(pk=production_id, state=S.BUILDING, build_token=build).update(
-        run_token=run, build_running_at=timezone.now()
-    )
-    return Lease(production_id, build, run) if taken else None
+    run, now = uuid.uuid4(), timezone.now()
+    free = Q(run_token__isnull=True) | Q(run_seen_at__isnull=True) | Q(run_seen_at__lt=_silent_before(now))
+    building = Production.objects.filter(pk=production_id, state=S.BUILDING, build_token=build)
+    if building.filter(free).update(run_token=run, build_running_at=now, run_seen_at=now):
+        return Lease(production_id, build, run)
+    if building.exists():
+        logger.warning(
+            "production %s: its build is already running in another delivery; this one does nothing", production_id
+        )
+    return None
+
+
+def _silent_before(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) - datetime.timedelta(seconds=RUN_SILENCE)
 
 
 def _hold(lease: Lease) -> Production:
@@ -221,15 +238,35 @@ def _settle_rows(lease: Lease, production: Production) -> tuple[list[int], list[
     reason = _("The recipient team no longer holds a grant reaching this item's content.")
     withhold.update((pk, ("grant_level", reason)) for pk in ungranted)
     with transaction.atomic():
-        _hold(lease)
-        for pk, (code, why) in withhold.items():
-            ProductionItem.objects.filter(pk=pk).update(
-                form=ProducedForm.WITHHELD, produced=None, reason_code=code, reason=why[:300]
-            )
+        held = _hold(lease)
+        for row in ProductionItem.objects.filter(pk__in=withhold).order_by("pk"):
+            code, why = withhold[row.pk]
+            _withheld_event(held, row, code)
+            row.form, row.produced, row.reason_code, row.reason = ProducedForm.WITHHELD, None, code, why[:300]
+            row.save(update_fields=["form", "produced", "reason_code", "reason"])
         included = [pk for pk in included if pk not in withhold]
         # Taken before the package is written: a grant ended during the build already stops the download.
-        Production.objects.filter(lease.q()).update(progress_total=len(included), recipient_grants=grants)
+        Production.objects.filter(lease.q()).update(
+            progress_total=len(included), recipient_grants=grants, run_seen_at=timezone.now()
+        )
     return included, _row_ids(production, included=False)
+
+
+def _withheld_event(production: Production, row: ProductionItem, code: str) -> None:
+    """Each row the build withholds has its own event, targeting the item and the copy it would have produced."""
+    targets = [item_target(row.item_id)]
+    if row.produced_id and row.produced_id != row.item_id:
+        targets.append(item_target(row.produced_id))
+    _record(
+        Action.PRODUCTION_ITEM_WITHHELD_AT_BUILD,
+        production,
+        production.built_by,
+        None,
+        None,
+        targets=targets,
+        reason_code=code,
+        decided_form=row.form,
+    )
 
 
 def _survivor_refusal(production: Production, survivor: Survivor) -> str:
@@ -270,7 +307,7 @@ def _write(
             yield _document(row, control_for(index), as_of, builder)
 
     def progress(done: int) -> None:
-        if not Production.objects.filter(lease.q()).update(progress_done=done):
+        if not Production.objects.filter(lease.q()).update(progress_done=done, run_seen_at=timezone.now()):
             raise Superseded()  # stop writing a package nobody will keep
 
     writer = SealedWriter(services.plan_for(production.case), uid=uuid.uuid4())
@@ -526,6 +563,23 @@ def fail_stale_builds() -> int:
     building = Production.objects.filter(state=S.BUILDING).annotate(clock=clock)
     stale = list(building.filter(clock__lt=stale_before()).values_list("pk", flat=True))
     return sum(1 for pk in stale if _fail(pk, stale_message(), stale_only=True) == S.FAILED)
+
+
+def resume_silent_runs() -> int:
+    """Deliver again each build whose run went silent (its worker died): the new delivery takes the run over.
+
+    A build whose run stopped without failing would otherwise wait for the hard time limit's sweep.
+    """
+    silent = Production.objects.filter(
+        state=S.BUILDING, run_token__isnull=False, run_seen_at__lt=_silent_before()
+    ).values_list("pk", "build_token")
+    resumed = 0
+    for pk, build in silent:
+        with transaction.atomic():
+            build_production.delay_on_commit(pk, str(build))
+        logger.warning("production %s: its build's run went silent; delivered again", pk)
+        resumed += 1
+    return resumed
 
 
 def stale_message() -> str:

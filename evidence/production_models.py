@@ -79,6 +79,9 @@ class Production(models.Model):
     build_token = models.UUIDField(null=True, blank=True, editable=False)
     run_token = models.UUIDField(null=True, blank=True, editable=False)
     build_running_at = models.DateTimeField(null=True, blank=True)
+    # The run's heartbeat (claim, then each document written). Another delivery of the build takes it
+    # over only once it has been silent longer than RUN_SILENCE (its worker died); before, it does nothing.
+    run_seen_at = models.DateTimeField(null=True, blank=True)
     # Set when a survivor linked later to a released item lacks consent: downloads stop for good.
     consent_suspended_at = models.DateTimeField(null=True, blank=True)
     built_at = models.DateTimeField(null=True, blank=True)

@@ -289,6 +289,7 @@ _BUILD_FIELDS = (
     "build_token",
     "run_token",
     "build_running_at",
+    "run_seen_at",
 )
 
 
@@ -314,6 +315,7 @@ def do_start_build(
         )
         production.progress_done, production.progress_total, production.failure = 0, len(included), ""
         production.build_token, production.run_token, production.build_running_at = uuid.uuid4(), None, None
+        production.run_seen_at = None
         production.save(update_fields=[*_BUILD_FIELDS])
         _record(
             Action.PRODUCTION_BUILD_STARTED,

@@ -6,6 +6,9 @@ from vault.tasks import TRANSIENT_ERRORS, vault_task
 
 # The build's hard time limit; a production still ``building`` after it is stale (production_build).
 BUILD_TIME_LIMIT = 6 * 3600
+# A run writes its heartbeat at least once per document; silent this long, its worker is taken as dead
+# and another delivery of the build may take it over. Generous: one large native can take minutes.
+RUN_SILENCE = 30 * 60
 
 
 @vault_task("evidence.production_build", time_limit=BUILD_TIME_LIMIT)
@@ -23,7 +26,7 @@ def build_production(production_id: int, token: str) -> str:
 
 @vault_task("evidence.production_sweep", time_limit=300)
 def sweep_stale_builds() -> int:
-    """Mark builds older than the build's hard time limit as failed, so no production stays ``building``."""
-    from evidence.production_build import fail_stale_builds
+    """Fail builds older than the hard time limit; deliver again the builds whose run went silent."""
+    from evidence.production_build import fail_stale_builds, resume_silent_runs
 
-    return fail_stale_builds()
+    return fail_stale_builds() + resume_silent_runs()

@@ -14,7 +14,7 @@ from evidence import production_build as pb
 from evidence import storage
 from evidence.production_models import ProducedForm, Production, ProductionKey, ProductionState
 from evidence.production_services import do_release, do_start_build, do_withhold_by_hand
-from evidence.production_tasks import BUILD_TIME_LIMIT, build_production
+from evidence.production_tasks import BUILD_TIME_LIMIT, RUN_SILENCE, build_production, sweep_stale_builds
 from evidence.services import do_shred
 from evidence.sharing import do_grant_items
 from tests.evidence.production.test_workflow_revocation import _approve
@@ -96,23 +96,43 @@ def test_a_task_of_an_earlier_build_does_nothing(pw: ProdWorld) -> None:
     assert build_production.apply(args=(production.pk, str(production.build_token))).get() == ProductionState.BUILT
 
 
-def test_a_redelivered_run_takes_over_and_the_first_keeps_nothing(pw: ProdWorld, monkeypatch: Any) -> None:
+def test_a_second_delivery_of_a_running_build_exits_at_once(pw: ProdWorld, monkeypatch: Any, caplog: Any) -> None:
     production = do_start_build(production=pw.production(), user=pw.world.member, queue=False)
     token = str(production.build_token)
-    real_store, calls = pb._store, {"n": 0}
+    real_write = pb.write_package
+    second: list[str] = []
 
     def redelivered(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            assert pb.run_build(production.pk, token=token) == ProductionState.BUILT
-        return real_store(*args, **kwargs)
+        if not second:
+            # The broker delivers the same task again while this run is writing (e.g. a visibility timeout).
+            second.append(build_production.apply(args=(production.pk, token)).get())
+        return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(pb, "_store", redelivered)
+    monkeypatch.setattr(pb, "write_package", redelivered)
     deleted = _deleted(monkeypatch)
     assert pb.run_build(production.pk, token=token) == ProductionState.BUILT
     production.refresh_from_db()
-    assert len(deleted) == 1 and production.object_key not in deleted
+    assert second == [ProductionState.BUILDING]  # it found the run taken and did nothing
+    assert deleted == [] and production.object_key
     assert AuditEvent.objects.filter(action="production.build_finished").count() == 1
+    assert AuditEvent.objects.filter(action="consent.checked").count() == 2  # one build's checks, not two
+    assert "already running in another delivery" in caplog.text
+
+
+def test_a_run_silent_past_the_limit_is_taken_over_by_the_sweep(pw: ProdWorld, monkeypatch: Any) -> None:
+    production = do_start_build(production=pw.production(), user=pw.world.member, queue=False)
+    token = str(production.build_token)
+    lease = pb._claim(production.pk, token)  # a run whose worker then died without a word
+    assert lease is not None and pb._claim(production.pk, token) is None
+    assert pb.resume_silent_runs() == 0  # still within its silence allowance
+    silent = timezone.now() - datetime.timedelta(seconds=RUN_SILENCE + 60)
+    Production.objects.filter(pk=production.pk).update(run_seen_at=silent)
+    queued: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(build_production, "delay_on_commit", lambda *args: queued.append(args))
+    assert sweep_stale_builds.apply().get() == 1 and queued == [(production.pk, token)]
+    assert build_production.apply(args=queued[0]).get() == ProductionState.BUILT
+    production.refresh_from_db()
+    assert production.run_token != lease.run and production.object_key
 
 
 def test_staleness_counts_from_when_the_run_began_not_from_queueing(pw: ProdWorld, monkeypatch: Any) -> None:
@@ -160,6 +180,13 @@ def test_a_recipient_grant_ended_in_the_queue_withholds_the_rows_it_justified(pw
     rows = list(production.rows.all())
     assert {(r.form, r.reason_code) for r in rows} == {(ProducedForm.WITHHELD, "grant_level")}
     assert production.recipient_grants == [] and _documents(production) == []
+    events = AuditEvent.objects.filter(action="production.item_withheld_at_build").order_by("seq")
+    assert len(events) == 2 and {e.details["reason_code"] for e in events} == {"grant_level"}
+    for event, item in zip(events, sorted([pw.statement, pw.photo_log], key=lambda i: i.pk), strict=True):
+        assert f"evidence.item:{item.pk}" in event.targets and f"evidence.production:{production.pk}" in event.targets
+        assert event.details["decided_form"] == ProducedForm.ORIGINAL
+    finished = AuditEvent.objects.get(action="production.build_finished")
+    assert all(e.seq < finished.seq for e in events)
 
 
 def test_shredding_an_item_the_production_withheld_keeps_the_production(pw: ProdWorld) -> None:
