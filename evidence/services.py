@@ -27,6 +27,7 @@ from evidence.intake import Plan, Sealed
 from evidence.models import EvidenceItem, KeyRole, State, WrappedDataKey
 from evidence.production_package import do_rewrap_package_keys
 from evidence.production_revocation import revoke_for_shredded
+from evidence.survivor_links import recheck_new_links
 
 
 def item_target(item_id: int | str) -> Target:
@@ -201,6 +202,7 @@ def _register(
     _store_keys(item, sealed.data_key)
     survivors = list(case.survivors.filter(pk__in=collection.survivor_ids))
     item.survivors.set(survivors)
+    rechecked = recheck_new_links(item=item, added=survivors, user=user, acting_as=acting_as, request=request)
     targets = [item_target(item.pk), case_target(case.pk), *(survivor_target(s.pk) for s in survivors)]
     details: dict[str, Any] = {
         "sha256": item.sha256,
@@ -209,6 +211,7 @@ def _register(
         "channel": channel,
         "survivor_ids": [s.pk for s in survivors],
         "no_survivor_material": item.no_survivor_material,
+        **rechecked,
     }
     if derivative is not None:
         details.update(derivative_of=derivative.of.pk, derivative_kind=derivative.kind)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -36,9 +36,7 @@ def do_set_survivors(
 ) -> EvidenceItem:
     """Replace the item's survivor links (or mark it as concerning no survivor), audited with before and after.
 
-    A survivor newly linked must consent to every live grant reaching the item that needs consent
-    (``cases.sharing.do_recheck_grants``): registered as a dependency, or the grant is suspended; and to
-    every released production holding it (``evidence.production_linking``): the same, or its downloads stop.
+    The survivors newly linked are judged by ``recheck_new_links`` in the link's transaction.
     """
     chosen = list(survivors)
     if any(s.case_id != item.case_id for s in chosen):
@@ -53,12 +51,7 @@ def do_set_survivors(
         locked.save(update_fields=["no_survivor_material"])
         after = sorted(s.pk for s in chosen)
         added = [s for s in chosen if s.pk not in before]
-        grants = do_recheck_grants(
-            grants=grants_covering(locked), survivors=added, user=user, request=request, acting_as=acting_as
-        )
-        productions = recheck_for_linked(
-            item_id=locked.pk, survivors=added, user=user, acting_as=acting_as, request=request
-        )
+        rechecked = recheck_new_links(item=locked, added=added, user=user, acting_as=acting_as, request=request)
         record(
             action=Action.EVIDENCE_SURVIVORS_LINKED,
             user=user,
@@ -70,11 +63,39 @@ def do_set_survivors(
                 "before": before,
                 "after": after,
                 "no_survivor_material": no_survivor_material,
-                **{f"grants_{outcome}": ids for outcome, ids in grants.items() if ids},
-                **{f"productions_{outcome}": ids for outcome, ids in productions.items() if ids},
+                **rechecked,
             },
         )
     return locked
+
+
+def recheck_new_links(
+    *,
+    item: EvidenceItem,
+    added: Sequence[Survivor],
+    user: Any,
+    acting_as: ActingAs | None,
+    request: HttpRequest | None,
+) -> dict[str, list[int]]:
+    """Judge what already reaches ``item`` against survivors just linked to it; run in the link's transaction.
+
+    Every path that links survivors to an item (the survivors page, and intake: web, resumable and
+    ``vault_ingest``) comes through here, because a whole-case grant already reaches an item the moment
+    it is stored. A survivor newly linked must consent to every live grant reaching the item that needs
+    consent (``cases.sharing.do_recheck_grants``): registered as a dependency, or the grant is suspended;
+    and to every released production holding it (``evidence.production_linking``): the same, or its
+    downloads stop. Returns the grants and productions judged, by outcome, for the link's audit event.
+    """
+    if not added:
+        return {}
+    grants = do_recheck_grants(
+        grants=grants_covering(item), survivors=added, user=user, request=request, acting_as=acting_as
+    )
+    productions = recheck_for_linked(item_id=item.pk, survivors=added, user=user, acting_as=acting_as, request=request)
+    return {
+        **{f"grants_{outcome}": ids for outcome, ids in grants.items() if ids},
+        **{f"productions_{outcome}": ids for outcome, ids in productions.items() if ids},
+    }
 
 
 def grants_covering(item: EvidenceItem) -> list[Grant]:
