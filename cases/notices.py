@@ -25,6 +25,7 @@ GRANT_CONSENT_MISSING: Final = "grant.consent_missing"
 GRANT_CONSENT_WITHDRAWN: Final = "grant.consent_withdrawn"
 GRANT_ACCESS_SUSPENDED: Final = "grant.access_suspended"
 GRANT_EXPIRING: Final = "grant.expiring"
+PRODUCTION_SUSPENDED: Final = "production.suspended"
 
 MESSAGES: Final[Mapping[str, Promise]] = {
     DEADLINE_REMINDER: _("%(case)s: limitation deadline in %(days)d days (%(due)s): %(what)s"),
@@ -45,6 +46,10 @@ MESSAGES: Final[Mapping[str, Promise]] = {
         "been told why."
     ),
     GRANT_EXPIRING: _("Access to case %(case)s granted for “%(purpose)s” ends on %(date)s."),
+    PRODUCTION_SUSPENDED: _(
+        "%(case)s: downloads of court production %(production)s were stopped: %(survivor)s, now linked to an item "
+        "it holds, has not consented to “%(action)s”. Build a new production once the consent is recorded."
+    ),
 }
 
 

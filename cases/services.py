@@ -210,6 +210,16 @@ def do_notify_case_team(*, case: Case, code: str, params: Mapping[str, Any], ema
     return len(users)
 
 
+def do_notify_people(*, case: Case, users: Iterable[Any], code: str, params: Mapping[str, Any]) -> int:
+    """An in-app notice about ``case`` to each of ``users`` (once per person), read in each reader's language."""
+    people = {u.pk: u for u in users if u is not None}
+    message = notices.english_text(code, params)[:400]
+    Notification.objects.bulk_create(
+        [Notification(user=u, case=case, message=message, code=code, params=dict(params)) for u in people.values()]
+    )
+    return len(people)
+
+
 def _mail_notice_waiting(users: list[Any]) -> None:
     by_language: dict[str, list[str]] = {}
     for user in users:

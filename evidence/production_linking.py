@@ -16,8 +16,11 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import ActingAs
+from cases import notices
 from cases.consent import ConsentRefused, register_dependency, require_all, survivor_target
-from cases.models import ConsentAction, ConsentRecord, Survivor
+from cases.models import ConsentAction, ConsentRecord, Grant, Survivor
+from cases.services import do_notify_people
+from cases.sharing import leads_of
 from evidence.access import item_target
 from evidence.production_models import Production, ProductionState
 from evidence.production_revocation import included_rows
@@ -38,11 +41,12 @@ def recheck_for_linked(
     if not survivors:
         return outcome
     ids = set(included_rows([item_id]).values_list("production_id", flat=True))
-    locked = Production.objects.select_for_update().select_related("case")
+    locked = Production.objects.select_for_update(of=("self",)).select_related("case", "released_by")
     for production in locked.filter(pk__in=ids, state=ProductionState.RELEASED).order_by("pk"):
         records = _consents(production, survivors, user, acting_as, request)
-        if records is None:
+        if isinstance(records, ConsentRefused):
             _suspend(production, item_id, survivors, user, acting_as, request)
+            _tell(production, records, survivors)
             outcome["suspended"].append(production.pk)
         else:
             for record in records:
@@ -57,16 +61,16 @@ def _consents(
     user: Any,
     acting_as: ActingAs | None,
     request: HttpRequest | None,
-) -> list[ConsentRecord] | None:
-    """The recorded consents to storage and to this forum, or None when one is missing (the refusal is recorded)."""
+) -> list[ConsentRecord] | ConsentRefused:
+    """The recorded consents to storage and to this forum, or the refusal of one missing (recorded)."""
     common: dict[str, Any] = {"user": user, "request": request, "acting_as": acting_as, "purpose": PURPOSE}
     try:
         stored = require_all(survivors=list(survivors), action=ConsentAction.STORE_EVIDENCE, **common)
         forum = require_all(
             survivors=list(survivors), action=ConsentAction.PROCEEDINGS, target=production.forum, **common
         )
-    except ConsentRefused:
-        return None
+    except ConsentRefused as refused:
+        return refused
     return [*stored, *forum]
 
 
@@ -90,3 +94,22 @@ def _suspend(
         targets=[item_target(item_id), *(survivor_target(s.pk) for s in survivors)],
         reason="consent missing for a survivor linked later",
     )
+
+
+def _tell(production: Production, refused: ConsentRefused, survivors: Sequence[Survivor]) -> None:
+    """Notify the owner organisation's leads, the person who released it and the grantors of its recipient's grants.
+
+    Stored as a code read in each reader's language. Only the owning side is told which survivor and
+    which consent: the grantors are of the owning organisation too (grants are made by the case's owner).
+    """
+    case = production.case
+    survivor = next((s for s in survivors if s.pk == refused.survivor_id), None)
+    grantors = Grant.objects.filter(pk__in=production.recipient_grants).select_related("granted_by")
+    people = [*leads_of(case), production.released_by, *(g.granted_by for g in grantors)]
+    params = {
+        "case": case.reference,
+        "production": production.reference,
+        "survivor": survivor.code if survivor else "",
+        "action": refused.action,
+    }
+    do_notify_people(case=case, users=people, code=notices.PRODUCTION_SUSPENDED, params=params)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils import translation
+
 from audit.models import AuditEvent
-from cases.models import ConsentAction, Decision, Survivor
+from cases.models import ConsentAction, Decision, Notification, Survivor
 from evidence.production_access import production_ref
 from evidence.production_models import Production
 from evidence.production_services import do_create_production, do_release, do_select_items
@@ -58,3 +60,32 @@ def test_a_consenting_survivor_linked_later_is_registered_and_a_withdrawal_then_
     assert not AuditEvent.objects.filter(action="production.suspended").exists()
     pw.consent(ConsentAction.PROCEEDINGS, FORUM, Decision.WITHDRAWN)
     assert not _downloadable(pw, production)
+
+
+def test_the_suspension_is_notified_to_the_leads_and_the_releaser_in_their_language(pw: ProdWorld) -> None:
+    production = _released_photo_log(pw)
+    newcomer = Survivor.objects.create(case=pw.case, code="S-CAF-0102", age_band="18-24", created_by=pw.world.member)
+    _link(pw, newcomer)
+    notices = Notification.objects.filter(code="production.suspended")
+    told = set(notices.values_list("user__username", flat=True))
+    assert told == {pw.world.lead.username, "second-lead", pw.world.member.username}
+    assert notices.count() == len(told)  # once each, though the releaser may also be a lead
+    notice = notices.first()
+    assert notice is not None and notice.case_id == pw.case.pk
+    assert notice.params == {
+        "case": pw.case.reference,
+        "production": production.reference,
+        "survivor": "S-CAF-0102",
+        "action": ConsentAction.STORE_EVIDENCE,
+    }
+    assert "S-CAF-0102" in notice.message and "Store evidence" in notice.message
+    with translation.override("fr"):
+        french = notice.text
+    assert production.reference in french and "téléchargements" in french and french != notice.message
+    assert not Notification.objects.filter(user=pw.world.other_member).exists()
+
+
+def test_a_consenting_survivor_linked_later_notifies_no_one(pw: ProdWorld) -> None:
+    _released_photo_log(pw)
+    _link(pw, pw.survivor)
+    assert not Notification.objects.filter(code="production.suspended").exists()
