@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Case as DjangoCase
+from django.db.models import OuterRef, QuerySet, Subquery, When
 
 from audit.models import AuditEvent
 from cases.models import ApprovalRequest, ApprovalState, Grant
@@ -41,26 +42,31 @@ class ReviewRow:
     items: list[str]
 
 
-def last_use(grant: Grant) -> datetime.datetime | None:
-    """The last audited action on the case by someone the grant covers, since it was made."""
-    if grant.grantee_user_id is not None:
-        people = [grant.grantee_user_id]
-    else:
-        people = list(Membership.objects.filter(team_id=grant.grantee_team_id).values_list("user_id", flat=True))
-    event = (
-        AuditEvent.objects.filter(case_id=grant.case_id, actor_id__in=people, occurred_at__gte=grant.created_at)
-        .order_by("-seq")
-        .only("occurred_at")
-        .first()
+def _last_use() -> DjangoCase:
+    """The time of the last audited action on the grant's case by someone the grant covers, since it was made.
+
+    A subquery per grant row, evaluated by the database in the grants' own query: the review costs
+    the same number of queries for one grant as for hundreds. The people covered are the named
+    grantee, or the grantee team's current members.
+    """
+    events = AuditEvent.objects.filter(case_id=OuterRef("case_id"), occurred_at__gte=OuterRef("created_at"))
+    members = Membership.objects.filter(team_id=OuterRef(OuterRef("grantee_team_id"))).values("user_id")
+
+    def latest(rows: QuerySet[AuditEvent]) -> Subquery:
+        return Subquery(rows.order_by("-seq").values("occurred_at")[:1])
+
+    return DjangoCase(
+        When(grantee_user__isnull=False, then=latest(events.filter(actor_id=OuterRef("grantee_user_id")))),
+        default=latest(events.filter(actor_id__in=members)),
     )
-    return event.occurred_at if event else None
 
 
 def access_review(organisation_ids: set[int]) -> list[ReviewRow]:
     grants = (
         Grant.objects.filter(case__organisation_id__in=organisation_ids)
-        .select_related("case", "grantee_team", "grantee_user", "granted_by")
+        .select_related("case", "grantee_team__organisation", "grantee_user", "granted_by")
         .prefetch_related(_ITEMS)
+        .annotate(last_used=_last_use())
         .order_by("case__reference", "-created_at")
     )
-    return [ReviewRow(grant, last_use(grant), covered_items(grant)) for grant in grants]
+    return [ReviewRow(grant, grant.last_used, covered_items(grant)) for grant in grants]

@@ -157,14 +157,6 @@ def test_access_review_refused_to_others(sw: ShareWorld, login: Any, who: str) -
     assert login(getattr(sw.world, who)).get(reverse("sharing:review")).status_code == 404
 
 
-def test_last_use_comes_from_the_audit_log(sw: ShareWorld, login: Any) -> None:
-    from cases.sharing_selectors import last_use
-
-    sw.consent_to_foreign_team()
-    grant = sw.grant()
-    assert last_use(grant) is None
-    login(sw.world.other_member).get(reverse("cases:detail", args=[sw.case.pk]))
-    assert last_use(grant) is not None
 
 
 def test_anonymous_is_sent_to_sign_in(sw: ShareWorld, client: Any) -> None:
