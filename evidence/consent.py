@@ -11,12 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actions import Action, Outcome
 from audit.services import ActingAs, Target, record
-from cases.consent import ConsentRefused, State, require_all, survivor_target
+from cases.consent import ConsentRefused, State, evaluate, require_all, survivor_target
 from cases.models import ConsentAction, Survivor
 from evidence.access import item_target
 from evidence.models import EvidenceItem
 
-__all__ = ["ConsentRefused", "Consents", "concerned_survivors", "require_use", "undetermined"]
+__all__ = ["ConsentRefused", "Consents", "concerned_survivors", "require_use", "undetermined", "use_allowed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,18 @@ def require_use(
         purpose=purpose,
     )
     return Consents([int(r.pk) for r in records], [survivor_target(s.pk) for s in survivors])
+
+
+def use_allowed(item: EvidenceItem) -> bool:
+    """Whether ``require_use`` would allow the item's use now, asked without recording anything.
+
+    For work that must not start without consent but whose outcome is recorded afterwards together
+    with the recorded check (``require_use``, which decides again and may still refuse).
+    """
+    survivors = concerned_survivors(item)
+    if not survivors:
+        return not undetermined(item)
+    return all(evaluate(s, ConsentAction.STORE_EVIDENCE).allowed for s in survivors)
 
 
 UNDETERMINED = _(

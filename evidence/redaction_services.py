@@ -1,4 +1,4 @@
-"""Redaction job steps people take: propose, decide on proposals, add a term, review, approve.
+"""Redaction job steps people take: propose, decide on proposals, add a term, review, approve; page previews.
 
 Each step checks the job's state under a row lock and records its audit event in the same
 transaction; the background steps are queued on commit with the job's id only.
@@ -6,6 +6,7 @@ transaction; the background steps are queued on commit with the job's id only.
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 from django.db import transaction
@@ -13,22 +14,38 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.actions import Action
+from audit.actions import Action, Outcome
 from audit.services import ActingAs, record
 from cases.sealing import scope_for, seal_json
 from evidence.access import item_target
-from evidence.consent import require_use
+from evidence.consent import ConsentRefused, require_use, use_allowed
+from evidence.integrity import do_record_integrity_failure
 from evidence.models import EvidenceItem
 from evidence.redaction.geometry import Area
+from evidence.redaction.scratch import ScratchUnavailable
 from evidence.redaction_models import JobState, MarkKind, RedactionJob, RedactionMark
-from evidence.redaction_runs import PURPOSE, job_target, mark_context
+from evidence.redaction_runs import PURPOSE, job_target, mark_context, render_preview
 from evidence.redaction_tasks import redact_propose, redact_release
+from evidence.retrieval import IntegrityFailure
 
 MAX_TERM_LENGTH = 200
 
 
 class RedactionStepRefused(Exception):
     """The job is not in a state for this step; the message is safe to show."""
+
+
+class PreviewFailed(Exception):
+    """The page could not be rendered; the failure is recorded (``reason``: a code, never document text)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# What can go wrong between the verified read and the PNG: the stored object failing its check, no
+# memory scratch directory, pdftoppm missing, failing or timing out, Pillow unable to read its output.
+_RENDER_FAILURES = (IntegrityFailure, ScratchUnavailable, OSError, subprocess.SubprocessError)
 
 
 def _locked(job: RedactionJob, *states: str) -> RedactionJob:
@@ -196,3 +213,59 @@ def do_approve(
         )
         redact_release.delay_on_commit(job.pk)
     return job
+
+
+def do_preview_page(
+    *, job: RedactionJob, page: int, user: Any, acting_as: ActingAs | None, request: HttpRequest | None
+) -> bytes:
+    """PNG of one page under review; its consent check and its preview (or the failure) are one audited unit.
+
+    Consent is asked first without recording (``use_allowed``), so nothing of the original is read
+    without it; a refusal is recorded by the consent service, alone, as for every refused use. The page
+    is rendered outside any transaction: a render takes seconds and must hold neither the audit
+    chain's lock nor SQLite's write lock. One transaction then records the consent check
+    (``require_use``, which decides again) with ``redaction.page_previewed``: outcome allowed, or
+    failed with the reason, the way other actions record failure (an integrity failure also marks
+    the item and raises the alert, as a failed download does). A consent withdrawn during the render
+    is refused there and recorded, and the image is not served. Raises ``ConsentRefused`` or
+    ``PreviewFailed``.
+    """
+    common: dict[str, Any] = {"user": user, "request": request, "acting_as": acting_as, "purpose": PURPOSE}
+    if not use_allowed(job.item):
+        require_use(item=job.item, **common)  # records the refusal and raises
+    png, failure = b"", None
+    try:
+        png = render_preview(job, page)
+    except _RENDER_FAILURES as error:
+        failure = error
+    reason = _failure_reason(failure)
+    refused: ConsentRefused | None = None
+    with transaction.atomic():
+        try:
+            consents = require_use(item=job.item, **common)
+        except ConsentRefused as error:
+            # Caught inside the transaction so that the refusal the consent service wrote is kept.
+            refused = error
+        else:
+            record(
+                action=Action.REDACTION_PAGE_PREVIEWED,
+                outcome=Outcome.FAILED if failure is not None else Outcome.ALLOWED,
+                consent_record_id=consents.first,
+                case_id=job.item.case_id,
+                targets=[item_target(job.item_id), job_target(job.pk), *consents.targets],
+                details={"page": page, **({"failure": reason} if failure is not None else {})},
+                **common,
+            )
+            if isinstance(failure, IntegrityFailure):
+                do_record_integrity_failure(item=job.item, reason=failure.reason, channel="redaction_preview", **common)
+    if refused is not None:
+        raise refused
+    if failure is not None:
+        raise PreviewFailed(reason)
+    return png
+
+
+def _failure_reason(failure: BaseException | None) -> str:
+    if isinstance(failure, IntegrityFailure):
+        return f"integrity: {failure.reason}"
+    return type(failure).__name__ if failure is not None else ""

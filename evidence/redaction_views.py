@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
 from typing import Any
 
 from django.contrib import messages
@@ -28,19 +27,21 @@ from cases.models import ApprovalKind, ApprovalRequest, ApprovalState
 from cases.sealing import SealedValueUnavailable
 from cases.survivors import RevealRefused, authorise_reveal
 from evidence.access import item_target
-from evidence.consent import concerned_survivors, require_use, undetermined
+from evidence.consent import concerned_survivors, undetermined
 from evidence.redaction.geometry import Area
 from evidence.redaction.preview import PREVIEW_DPI
 from evidence.redaction.result import RedactionError
 from evidence.redaction_access import get_item_to_redact, get_job_for, redaction_ref
 from evidence.redaction_models import RedactionJob
-from evidence.redaction_runs import PURPOSE, job_target, mark_texts, render_preview
+from evidence.redaction_runs import job_target, mark_texts
 from evidence.redaction_services import (
+    PreviewFailed,
     RedactionStepRefused,
     do_add_area,
     do_add_term,
     do_approve,
     do_decide_mark,
+    do_preview_page,
     do_propose,
     do_review,
 )
@@ -258,27 +259,15 @@ def page_preview(request: HttpRequest, job_id: int, page: int) -> HttpResponse:
     if not job.pages or not 1 <= page <= job.pages:
         raise not_found(request, perm=Perm.REDACTION_REVIEW, targets=targets, case_id=job.item.case_id)
     try:
-        consents = require_use(
-            item=job.item, user=request.user, request=request, acting_as=acting_as(decision), purpose=PURPOSE
-        )
+        png = do_preview_page(job=job, page=page, user=request.user, acting_as=acting_as(decision), request=request)
     except ConsentRefused as refused:
         return HttpResponse(str(refused.message), status=403, content_type="text/plain; charset=utf-8")
-    try:
-        png = render_preview(job, page)
-    except (IntegrityFailure, OSError, subprocess.SubprocessError):
-        return HttpResponse(_("This page cannot be shown."), status=503, content_type="text/plain; charset=utf-8")
-    with transaction.atomic():
-        record(
-            action=Action.REDACTION_PAGE_PREVIEWED,
-            user=request.user,
-            acting_as=acting_as(decision),
-            request=request,
-            purpose=PURPOSE,
-            consent_record_id=consents.first,
-            case_id=job.item.case_id,
-            targets=[*targets, *consents.targets],
-            details={"page": page},
+    except PreviewFailed:
+        message = _(
+            "This page could not be shown: the original could not be read or rendered. The failure was "
+            "recorded; try again later, and tell an administrator if it happens again."
         )
+        return HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "no-store, private"
     response["Content-Disposition"] = f'inline; filename="redaction-{job.pk}-page-{page}.png"'
