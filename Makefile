@@ -21,10 +21,13 @@ PRODUCTION_TEST_ENV := CUSTODY_PROFILE=production \
 
 .PHONY: setup run test lint typecheck test-embedded test-production smoke messages
 
-$(VENV)/.installed: requirements.txt
+# The compiled audit chain walker (native/chainwalk) is built here from source; it needs gcc and
+# the Python headers.
+$(VENV)/.installed: requirements.txt native/chainwalk/custody_chainwalk.c native/chainwalk/setup.py native/chainwalk/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --force-reinstall --no-deps ./native/chainwalk
 	touch $@
 
 setup: $(VENV)/.installed

@@ -22,3 +22,4 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_reinstall_guards, sender=self, dispatch_uid="audit.reinstall_guards")
+        from audit import checks  # noqa: F401  (registers the compiled walker check)

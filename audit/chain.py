@@ -91,8 +91,10 @@ def event_fields(
         "purpose": purpose,
         "consent": consent_record_id,
         "case": case_id,
-        "targets": list(targets),
-        "details": dict(details),
+        # Only a stored list and a stored object are copied as such: a string or a list of pairs read back
+        # from an edited row must not pass for the list or the object it spells out.
+        "targets": list(targets) if isinstance(targets, list | tuple) else targets,
+        "details": dict(details) if isinstance(details, Mapping) else details,
     }
 
 

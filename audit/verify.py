@@ -1,6 +1,8 @@
 """Walk the audit chain and its checkpoints; report the first thing that does not hold.
 
-On PostgreSQL the events are streamed with one COPY, the server writing each
+Where the compiled walker is installed (``audit.walker``, native/chainwalk) it
+does the per-event work in C over the connection Django holds. Otherwise, on
+PostgreSQL the events are streamed with one COPY, the server writing each
 event's canonical text around its details and targets; on SQLite they are
 read in keyset chunks over a plain cursor and encoded by a specialised
 encoder (``audit.canonical_sql``). Should the fast bytes ever disagree with
@@ -24,7 +26,7 @@ from django.db import connections
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from audit import canonical_sql, chain, checkpoints, signing
+from audit import canonical_sql, chain, checkpoints, signing, walker
 from audit.models import AuditEvent, AuditTarget, Checkpoint
 
 CHUNK: Final = 20_000
@@ -150,20 +152,22 @@ def walk(cps: dict[int, Checkpoint], using: str = "default", after: int = 0, upt
     (no other query can run on the connection while PostgreSQL streams): they are then re-hashed the
     reference way, in order, and the first that still fails is the finding, ahead of any later one."""
     span = Span()
-    report = span.report
     expected_seq, prev = (1, chain.GENESIS_HASH) if after == 0 else (0, "")
     suspects: list[tuple[int, str]] = []
-    stream = prepared(using, after, upto)
-    # The walk makes millions of short-lived objects and no cycles: collection passes would only
-    # rescan them.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        finding = _walk_stream(stream, span, cps, suspects, expected_seq, prev)
-    finally:
-        stream.close()
-        if collecting:
-            gc.enable()
+    walked = walker.walk_range(
+        connections[using],
+        AuditEvent._meta.db_table,
+        after=after,
+        upto=upto,
+        expected_seq=expected_seq,
+        prev=prev,
+        checkpoints=[(seq, cps[seq].head_hash) for seq in sorted(cps)],
+    )
+    if walked is not None:
+        finding = _take_walked(walked, span, suspects)
+    else:
+        finding = _walk_python(span, cps, suspects, using, after, upto, expected_seq, prev)
+    report = span.report
     edit = _first_edit(suspects, finding.seq if finding else LAST, using)
     if edit is not None:
         report.finding = edit
@@ -172,6 +176,54 @@ def walk(cps: dict[int, Checkpoint], using: str = "default", after: int = 0, upt
     else:
         report.finding = finding
     return span
+
+
+def _walk_python(
+    span: Span,
+    cps: dict[int, Checkpoint],
+    suspects: list[tuple[int, str]],
+    using: str,
+    after: int,
+    upto: int,
+    expected_seq: int,
+    prev: str,
+) -> Finding | None:
+    stream = prepared(using, after, upto)
+    # The walk makes millions of short-lived objects and no cycles: collection passes would only
+    # rescan them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _walk_stream(stream, span, cps, suspects, expected_seq, prev)
+    finally:
+        stream.close()
+        if collecting:
+            gc.enable()
+
+
+def _take_walked(walked: walker.Walked, span: Span, suspects: list[tuple[int, str]]) -> Finding | None:
+    """The compiled walk's results in the Python walk's terms."""
+    report = span.report
+    report.events, report.head_seq, report.checkpoints = walked.events, walked.head_seq, walked.checkpoints
+    span.targets, span.first_seq, span.first_prev = walked.targets, walked.first_seq, walked.first_prev
+    suspects.extend(walked.suspects)
+    if walked.finding is None:
+        span.last_hash = walked.last_hash
+        return None
+    kind, seq, detail = walked.finding
+    if kind == "deleted":
+        return _deleted(seq, detail)
+    if kind == "inserted":
+        return Finding(Kind.INSERTED, seq, detail)
+    return _checkpoint_rewritten(seq)
+
+
+def _checkpoint_rewritten(seq: int) -> Finding:
+    return Finding(
+        Kind.CHECKPOINT,
+        seq,
+        _("Checkpoint #%(seq)s was signed over a different chain: the log up to it was rewritten.") % {"seq": seq},
+    )
 
 
 def _walk_stream(
@@ -200,12 +252,7 @@ def _walk_stream(
         checkpoint = cps.get(seq)
         if checkpoint is not None:
             if checkpoint.head_hash != stored:
-                return Finding(
-                    Kind.CHECKPOINT,
-                    seq,
-                    _("Checkpoint #%(seq)s was signed over a different chain: the log up to it was rewritten.")
-                    % {"seq": seq},
-                )
+                return _checkpoint_rewritten(seq)
             report.checkpoints += 1
         span.targets += count
         report.events += 1

@@ -379,6 +379,9 @@ CELERY_BEAT_SCHEDULE["audit.make_checkpoint"] = {
     "schedule": env.int("CUSTODY_AUDIT_CHECKPOINT_SECONDS", 3600, minimum=60),
 }
 CELERY_BEAT_SCHEDULE["audit.verify_chain"] = {"task": "audit.verify_chain", "schedule": 24 * 60 * 60}
+# The chain walk: "auto" = the compiled walker where installed (native/chainwalk), else Python;
+# "compiled" = refuse to verify without it; "python" = the Python walk only.
+CUSTODY_AUDIT_WALKER = env.choice("CUSTODY_AUDIT_WALKER", ("auto", "compiled", "python"), "auto")
 # Also e-mail in-app case notifications through Django's mail backend (EMAIL_* settings).
 CUSTODY_NOTIFY_BY_EMAIL = env.bool("CUSTODY_NOTIFY_BY_EMAIL", False)
 # Grants to other teams: default and longest duration; expired once a day, warned a week before.
