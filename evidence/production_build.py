@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.actions import Action, Outcome
 from audit.models import AuditEvent
@@ -56,12 +57,13 @@ from evidence.production.package import (
 )
 from evidence.production.signer import VaultSigner
 from evidence.production_custody import production_report
-from evidence.production_decisions import justifying_grants
+from evidence.production_decisions import consent_missing, justifying_grants
 from evidence.production_models import BatesCounter, ProducedForm, Production, ProductionItem, ProductionKey
 from evidence.production_models import ProductionState as S
 from evidence.production_package import PackageSink
 from evidence.production_services import PURPOSE, ProductionRefused, _record
 from evidence.production_tasks import BUILD_TIME_LIMIT, RUN_SILENCE, build_production
+from evidence.production_texts import Stored, deferred, english
 from evidence.redaction_models import RedactionJob
 from evidence.retrieval import IntegrityFailure, iter_content
 from teams.policy import Perm, actor_for, decide
@@ -207,15 +209,15 @@ def _hold(lease: Lease) -> Production:
 
 
 class BuildFailed(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message[:300]
+    def __init__(self, message: Stored) -> None:
+        super().__init__(english(message))
+        self.message = message
 
 
-def _consent_at_build(production: Production) -> dict[int, tuple[str, str]]:
+def _consent_at_build(production: Production) -> dict[int, tuple[str, Stored]]:
     """Recorded consent checks as the builder: the rows whose survivor no longer consents, with the reason."""
-    refused: dict[int, str] = {}
-    withhold: dict[int, tuple[str, str]] = {}
+    refused: dict[int, Stored] = {}
+    withhold: dict[int, tuple[str, Stored]] = {}
     for row in _rows(_row_ids(production, included=True)):
         for survivor in concerned_survivors(row.produced or row.item):
             if survivor.pk not in refused:
@@ -235,15 +237,16 @@ def _settle_rows(lease: Lease, production: Production) -> tuple[list[int], list[
     withhold = _consent_at_build(production)
     included = [pk for pk in _row_ids(production, included=True) if pk not in withhold]
     grants, ungranted = justifying_grants(production, _rows(included))
-    reason = _("The recipient team no longer holds a grant reaching this item's content.")
+    reason = deferred(gettext_noop("The recipient team no longer holds a grant reaching this item's content."))
     withhold.update((pk, ("grant_level", reason)) for pk in ungranted)
     with transaction.atomic():
         held = _hold(lease)
         for row in ProductionItem.objects.filter(pk__in=withhold).order_by("pk"):
             code, why = withhold[row.pk]
             _withheld_event(held, row, code)
-            row.form, row.produced, row.reason_code, row.reason = ProducedForm.WITHHELD, None, code, why[:300]
-            row.save(update_fields=["form", "produced", "reason_code", "reason"])
+            row.form, row.produced, row.reason_code = ProducedForm.WITHHELD, None, code
+            row.reason, row.reason_text = english(why)[:300], why
+            row.save(update_fields=["form", "produced", "reason_code", "reason", "reason_text"])
         included = [pk for pk in included if pk not in withhold]
         # Taken before the package is written: a grant ended during the build already stops the download.
         Production.objects.filter(lease.q()).update(
@@ -269,15 +272,15 @@ def _withheld_event(production: Production, row: ProductionItem, code: str) -> N
     )
 
 
-def _survivor_refusal(production: Production, survivor: Survivor) -> str:
+def _survivor_refusal(production: Production, survivor: Survivor) -> Stored:
     """Empty when the survivor consents to storage and to this forum (both checks recorded)."""
     checks = ((ConsentAction.STORE_EVIDENCE, ""), (ConsentAction.PROCEEDINGS, production.forum))
     try:
         for action, target in checks:
             require_all(survivors=[survivor], action=action, target=target, user=production.built_by, purpose=PURPOSE)
     except ConsentRefused as refused:
-        return str(refused.message)
-    return ""
+        return consent_missing(survivor, refused.action, refused.target, refused.state)
+    return {}
 
 
 def _info(production: Production, start: int) -> PackageInfo:
@@ -342,13 +345,17 @@ def _failure(error: BaseException, included: list[int]) -> BaseException:
     if isinstance(error, ProductionError):
         row = _by_control(error.control or "", included)
         where = f"{error.control} ({row.item.display_name})" if row else (error.control or "")
-        return BuildFailed(f"{where}: {error.reason}" if where else error.reason)
+        reason = deferred(error.template, **error.params)
+        located = gettext_noop("%(where)s: %(reason)s")
+        return BuildFailed(deferred(located, where=where, reason=reason) if where else reason)
     if isinstance(error, IntegrityFailure):
-        return BuildFailed(_("An item failed its integrity check: %(reason)s") % {"reason": error.reason})
+        failed = gettext_noop("An item failed its integrity check: %(reason)s")
+        return BuildFailed(deferred(failed, reason=error.reason))
     if isinstance(error, storage.StorageUnavailable):
-        return BuildFailed(str(storage.StorageUnavailable.message))
+        unreachable = gettext_noop("The evidence store could not be reached. Nothing was recorded; please try again.")
+        return BuildFailed(deferred(unreachable))
     if isinstance(error, SigningError):
-        return BuildFailed(_("The vault's signing key could not sign the package."))
+        return BuildFailed(deferred(gettext_noop("The vault's signing key could not sign the package.")))
     return error
 
 
@@ -450,7 +457,7 @@ def _save_package(
 
 def _fail(
     production_id: int,
-    message: str,
+    message: Stored,
     *,
     user: Any = None,
     acting_as: ActingAs | None = None,
@@ -470,8 +477,8 @@ def _fail(
         started = production.run_clock
         if stale_only and started is not None and started >= stale_before():
             return str(production.state)
-        production.state, production.failure = S.FAILED, message[:300]
-        production.save(update_fields=["state", "failure"])
+        production.state, production.failure, production.failure_text = S.FAILED, english(message)[:300], message
+        production.save(update_fields=["state", "failure", "failure_text"])
         _record(
             Action.PRODUCTION_BUILD_FAILED,
             production,
@@ -513,7 +520,8 @@ def run_build(production_id: int, *, token: str | None = None) -> str:
     except TRANSIENT_ERRORS:
         raise  # retried by the task; the last attempt ends in fail_unexpected
     except SoftTimeLimitExceeded:
-        return _fail(production_id, _("The build ran out of time. Build again, or with fewer items."), lease=lease)
+        out_of_time = gettext_noop("The build ran out of time. Build again, or with fewer items.")
+        return _fail(production_id, deferred(out_of_time), lease=lease)
     except Exception as error:
         return fail_unexpected(production_id, error, lease=lease)
 
@@ -522,8 +530,10 @@ def fail_unexpected(
     production_id: int, error: BaseException, *, lease: Lease | None = None, token: str | None = None
 ) -> str:
     """The build stopped on an error nobody foresaw: recorded as failed, the error's kind kept (never its text)."""
-    message = _("The build stopped on an unexpected error (%(kind)s). Build again; if it recurs, tell the operator.")
-    return _fail(production_id, message % {"kind": type(error).__name__}, lease=lease, build=token)
+    message = gettext_noop(
+        "The build stopped on an unexpected error (%(kind)s). Build again; if it recurs, tell the operator."
+    )
+    return _fail(production_id, deferred(message, kind=type(error).__name__), lease=lease, build=token)
 
 
 def _run(lease: Lease) -> str:
@@ -531,7 +541,9 @@ def _run(lease: Lease) -> str:
     production = _load(production_id)
     if not decide(actor_for(production.built_by), Perm.PRODUCTION_MANAGE, production.case.as_ref()):
         return _fail(
-            production_id, _("The person who started the build may no longer prepare productions."), lease=lease
+            production_id,
+            deferred(gettext_noop("The person who started the build may no longer prepare productions.")),
+            lease=lease,
         )
     included, withheld = _settle_rows(lease, production)
     BatesCounter.objects.get_or_create(case_id=production.case_id)
@@ -549,7 +561,8 @@ def _run(lease: Lease) -> str:
                 storage.delete(sealed.alias, sealed.key)
         if outcome != NUMBERS_TAKEN:
             return str(_load(production_id).state)
-    return _fail(production_id, _("Other productions of the case kept taking Bates numbers; build again."), lease=lease)
+    numbers_taken = gettext_noop("Other productions of the case kept taking Bates numbers; build again.")
+    return _fail(production_id, deferred(numbers_taken), lease=lease)
 
 
 def stale_before() -> datetime.datetime:
@@ -582,5 +595,5 @@ def resume_silent_runs() -> int:
     return resumed
 
 
-def stale_message() -> str:
-    return _("The build stopped without finishing (the worker ended or was stopped). Build again.")
+def stale_message() -> Stored:
+    return deferred(gettext_noop("The build stopped without finishing (the worker ended or was stopped). Build again."))

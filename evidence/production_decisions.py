@@ -9,9 +9,9 @@ permit them; otherwise the newest released redacted copy; otherwise withheld).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases.consent import evaluate
 from cases.models import ConsentAction, Survivor
@@ -20,6 +20,7 @@ from evidence.consent import concerned_survivors, undetermined
 from evidence.models import EvidenceItem, Kind, State
 from evidence.production_models import ProducedForm, Production, ProductionItem
 from evidence.production_selectors import newest_redacted_copy
+from evidence.production_texts import Stored, deferred, english
 from teams.policy import (
     Actor,
     CaseRef,
@@ -35,11 +36,17 @@ class Outcome:
     form: str
     produced: EvidenceItem | None
     reason_code: str = ""
+    # The reason as stored for each reader's language (production_texts); ``reason`` is its English text.
+    text: Stored = field(default_factory=dict)
     reason: str = ""
 
 
-def _withheld(code: str, reason: str) -> Outcome:
-    return Outcome(ProducedForm.WITHHELD, None, code, reason[:300])
+def _outcome(form: str, produced: EvidenceItem | None, code: str, text: Stored) -> Outcome:
+    return Outcome(form, produced, code, text, english(text)[:300])
+
+
+def _withheld(code: str, text: Stored) -> Outcome:
+    return _outcome(ProducedForm.WITHHELD, None, code, text)
 
 
 def recipient_country(production: Production) -> str:
@@ -55,31 +62,42 @@ def residency_limited(production: Production) -> bool:
     return recipient_country(production) != str(production.case.host_jurisdiction.country)
 
 
-def consent_gap(item: EvidenceItem, forum: str) -> str:
+def consent_gap(item: EvidenceItem, forum: str) -> Stored:
     """Why the survivors' consent does not cover using ``item`` before ``forum``; empty when it does."""
     survivors: list[Survivor] = concerned_survivors(item)
     if not survivors:
         if undetermined(item):
-            return _("Nobody has said which survivors this item concerns; consent cannot be checked.")
-        return ""
+            return deferred(
+                gettext_noop("Nobody has said which survivors this item concerns; consent cannot be checked.")
+            )
+        return {}
     for survivor in survivors:
         for action, target in ((ConsentAction.STORE_EVIDENCE, ""), (ConsentAction.PROCEEDINGS, forum)):
             effective = evaluate(survivor, action, target)
             if not effective.allowed:
-                return _("Consent missing: %(survivor)s has no effective consent to “%(action)s” (%(state)s).") % {
-                    "survivor": survivor.code,
-                    "action": f"{ConsentAction(action).label} {target}".strip(),
-                    "state": effective.state.value,
-                }
-    return ""
+                return consent_missing(survivor, action, target, effective.state)
+    return {}
+
+
+def consent_missing(survivor: Survivor, action: str, target: str, state: str) -> Stored:
+    """The in-vault reason naming the survivor's pseudonym, the consent and its state (a code, shown by label)."""
+    if target:
+        msgid = gettext_noop(
+            "Consent missing: %(survivor)s has no effective consent to “%(action)s %(target)s” (%(state)s)."
+        )
+        return deferred(msgid, survivor=survivor.code, action=str(action), target=target, state=str(state))
+    msgid = gettext_noop("Consent missing: %(survivor)s has no effective consent to “%(action)s” (%(state)s).")
+    return deferred(msgid, survivor=survivor.code, action=str(action), state=str(state))
 
 
 def decide_row(row: ProductionItem, *, actor: Actor, production: Production, case_ref: CaseRef) -> Outcome:
     item = row.item
     if row.privileged:
-        return _withheld("privilege", row.privilege_reason or _("Withheld by hand."))
+        by_hand = deferred(gettext_noop("Withheld by hand."))
+        return Outcome(ProducedForm.WITHHELD, None, "privilege", by_hand, row.privilege_reason or english(by_hand))
     if item.kind != Kind.DIGITAL or item.state != State.STORED:
-        return _withheld("unavailable", _("The vault holds no content for this item (physical or crypto-shredded)."))
+        no_content = gettext_noop("The vault holds no content for this item (physical or crypto-shredded).")
+        return _withheld("unavailable", deferred(no_content))
     gap = consent_gap(item, production.forum)
     if gap:
         return _withheld("consent", gap)
@@ -91,18 +109,21 @@ def decide_row(row: ProductionItem, *, actor: Actor, production: Production, cas
     if copy is not None:
         copy_ref = ProducedItemRef(item_ref(copy, case_ref), production.recipient_team_id, limited)
         if production_allows_redacted(actor, copy_ref):
-            return Outcome(ProducedForm.REDACTED, copy, "redacted", _why_not_original(limited, production))
+            return _outcome(ProducedForm.REDACTED, copy, "redacted", deferred(_why_not_original(limited, production)))
     if copy is None:
-        return _withheld("no_redacted_copy", _("Originals are not allowed here and no redacted copy was released."))
-    return _withheld("grant_level", _("The recipient team's grant does not reach this item's content."))
+        no_copy = gettext_noop("Originals are not allowed here and no redacted copy was released.")
+        return _withheld("no_redacted_copy", deferred(no_copy))
+    return _withheld(
+        "grant_level", deferred(gettext_noop("The recipient team's grant does not reach this item's content."))
+    )
 
 
 def _why_not_original(limited: bool, production: Production) -> str:
     if limited:
-        return _("Originals stay in the case's country (data residency).")
+        return gettext_noop("Originals stay in the case's country (data residency).")
     if production.recipient_team_id is not None:
-        return _("The recipient team's grant does not reach originals.")
-    return _("Originals are not allowed to the person building the production.")
+        return gettext_noop("The recipient team's grant does not reach originals.")
+    return gettext_noop("Originals are not allowed to the person building the production.")
 
 
 def justifying_grants(production: Production, rows: Iterable[ProductionItem]) -> tuple[list[int], list[int]]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from cases.models import Case
+from evidence.production_texts import render
 from teams.models import Team
 
 
@@ -89,6 +90,8 @@ class Production(models.Model):
     progress_total = models.PositiveIntegerField(default=0)
     # A fixed message or the engine's message naming a control number, never document text.
     failure = models.CharField(_("failure"), max_length=300, blank=True)
+    # The same failure as a message id and parameters (production_texts), shown in each reader's language.
+    failure_text = models.JSONField(default=dict, blank=True)
     # Bates numbers used: [bates_start, bates_next). Null when nothing was stamped.
     bates_start = models.PositiveBigIntegerField(null=True, blank=True)
     bates_next = models.PositiveBigIntegerField(null=True, blank=True)
@@ -139,6 +142,11 @@ class Production(models.Model):
     def reference(self) -> str:
         return f"{self.case.reference}-P{self.number:03d}"
 
+    @property
+    def failure_shown(self) -> str:
+        """The failure in the reader's language."""
+        return render(self.failure_text, fallback=self.failure)
+
 
 class ProductionKey(models.Model):
     """The package's data key, wrapped by one key-encryption key (or to an escrow recipient)."""
@@ -170,6 +178,8 @@ class ProductionItem(models.Model):
     form = models.CharField(_("form"), max_length=16, choices=ProducedForm.choices, blank=True)
     reason_code = models.CharField(max_length=32, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # The same reason as a message id and parameters (production_texts), shown in each reader's language.
+    reason_text = models.JSONField(default=dict, blank=True)
     # Withheld by hand (privilege, work product): the reason is the lawyer's own words.
     privileged = models.BooleanField(_("withheld by hand"), default=False)
     privilege_reason = models.CharField(_("reason for withholding"), max_length=300, blank=True)
@@ -187,6 +197,11 @@ class ProductionItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.production_id}:{self.item_id}:{self.form}"
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the reader's language (a privilege reason is the lawyer's own words)."""
+        return self.privilege_reason if self.privileged else render(self.reason_text, fallback=self.reason)
 
 
 class SavedSearch(models.Model):

@@ -254,8 +254,9 @@ def _decide_all(
     for row in rows:
         outcome = decide_row(row, actor=actor, production=production, case_ref=case_ref)
         row.form, row.produced = outcome.form, outcome.produced
-        row.reason_code, row.reason, row.decided_at = outcome.reason_code, outcome.reason, now
-        row.save(update_fields=["form", "produced", "reason_code", "reason", "decided_at"])
+        row.reason_code, row.reason, row.reason_text = outcome.reason_code, outcome.reason, outcome.text
+        row.decided_at = now
+        row.save(update_fields=["form", "produced", "reason_code", "reason", "reason_text", "decided_at"])
         _record(
             Action.PRODUCTION_ITEM_DECIDED,
             production,

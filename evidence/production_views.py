@@ -199,7 +199,7 @@ def progress(request: HttpRequest, production_id: int) -> JsonResponse:
             "state_display": production.get_state_display(),
             "done": production.progress_done,
             "total": production.progress_total,
-            "failure": production.failure,
+            "failure": production.failure_shown,
         },
         headers={"Cache-Control": "no-store"},
     )

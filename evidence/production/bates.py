@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pikepdf
+from django.utils.translation import gettext_noop
 from pikepdf import Dictionary, Name, Page, Pdf
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -36,7 +37,7 @@ def _inherited(page: Page, key: str) -> object | None:
 def _box(page: Page) -> tuple[float, float, float, float]:
     raw = _inherited(page, "/CropBox") or _inherited(page, "/MediaBox")
     if raw is None:
-        raise ProductionError("a page has no media box")
+        raise ProductionError(gettext_noop("a page has no media box"))
     x0, y0, x1, y1 = (float(v) for v in raw)  # type: ignore[attr-defined]
     return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
@@ -58,7 +59,7 @@ def text_matrix(box: tuple[float, float, float, float], rotate: int, text_width:
         270: ((x0, y1), (0, -1), (1, 0), y1 - y0),
     }
     if rotate not in layouts:
-        raise ProductionError(f"a page has an invalid rotation ({rotate})")
+        raise ProductionError(gettext_noop("a page has an invalid rotation (%(rotation)s)"), rotation=rotate)
     (ox, oy), (ux, uy), (vx, vy), display_width = layouts[rotate]
     u = max(display_width - MARGIN - text_width, 0.0)
     v = MARGIN
@@ -104,11 +105,13 @@ def stamp_pdf(source: Path, target: Path, *, label_for: Callable[[int], str], co
                 stamp_page(pdf, page, label_for(index), font)
             count = len(pdf.pages)
             if count == 0:
-                raise ProductionError("the PDF has no pages", control=control)
+                raise ProductionError(gettext_noop("the PDF has no pages"), control=control)
             pdf.save(target, fix_metadata_version=False, deterministic_id=True)
     except pikepdf.PasswordError as exc:
-        raise ProductionError("the PDF is password-protected and cannot be stamped", control=control) from exc
+        raise ProductionError(
+            gettext_noop("the PDF is password-protected and cannot be stamped"), control=control
+        ) from exc
     except (pikepdf.PdfError, ValueError, TypeError) as exc:
-        reason = f"the PDF cannot be opened or stamped ({exc.__class__.__name__})"
-        raise ProductionError(reason, control=control) from exc
+        reason = gettext_noop("the PDF cannot be opened or stamped (%(kind)s)")
+        raise ProductionError(reason, control=control, kind=exc.__class__.__name__) from exc
     return count

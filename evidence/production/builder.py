@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from django.utils.translation import gettext_noop
+
 from evidence.production import bag, naming, slipsheet
 from evidence.production.bates import stamp_pdf
 from evidence.production.errors import ProductionError
@@ -36,9 +38,13 @@ def _verified(document: ProducedDocument) -> Iterator[bytes]:
     except ProductionError:
         raise
     except Exception as exc:
-        raise ProductionError(f"the stored object could not be read ({exc})", control=document.control) from exc
+        raise ProductionError(
+            gettext_noop("the stored object could not be read (%(error)s)"), control=document.control, error=str(exc)
+        ) from exc
     if digest.hexdigest() != document.source_sha256.lower():
-        raise ProductionError("the plaintext does not match its recorded SHA-256", control=document.control)
+        raise ProductionError(
+            gettext_noop("the plaintext does not match its recorded SHA-256"), control=document.control
+        )
 
 
 def _is_pdf(media_type: str) -> bool:
@@ -79,13 +85,13 @@ class Builder:
         return self._payload(path, file_chunks(source), compress=False, size=size), size
 
     def _check(self, document: ProducedDocument) -> None:
-        control = naming.check_token(document.control, what="control")
+        control = naming.check_control(document.control)
         if control in self.controls:
-            raise ProductionError("the control is used twice in this production", control=control)
+            raise ProductionError(gettext_noop("the control is used twice in this production"), control=control)
         if document.form not in FORMS:
-            raise ProductionError(f"unknown form {document.form!r}", control=control)
+            raise ProductionError(gettext_noop("unknown form %(form)r"), control=control, form=document.form)
         if document.form == "redacted" and document.redaction_log is None:
-            raise ProductionError("a redacted document needs its redaction log", control=control)
+            raise ProductionError(gettext_noop("a redacted document needs its redaction log"), control=control)
         self.controls.add(control)
 
     def _stamp(self, source: Path, control: str) -> tuple[Path, int]:

@@ -17,9 +17,12 @@ import tempfile
 from pathlib import Path
 
 import gnupg
+from django.utils.translation import gettext_noop
 
 from evidence.production.errors import ProductionError
 from evidence.production.stream import Writable
+
+FAILED = gettext_noop("encryption to the recipient key failed: %(messages)s")
 
 PIPE_CHUNK = 64 * 1024
 
@@ -32,10 +35,12 @@ def import_recipient(recipient_key: str, home: Path) -> tuple[gnupg.GPG, str]:
     imported = gpg.import_keys(recipient_key)
     fingerprints = sorted(set(imported.fingerprints or []))
     if len(fingerprints) != 1:
-        raise ProductionError("the recipient key must be exactly one OpenPGP public key")
+        raise ProductionError(gettext_noop("the recipient key must be exactly one OpenPGP public key"))
     keys = [key for key in gpg.list_keys() if key["fingerprint"] == fingerprints[0]]
     if not keys or "E" not in str(keys[0].get("cap", "")):
-        raise ProductionError("the recipient key cannot encrypt (no valid encryption subkey; expired or revoked?)")
+        raise ProductionError(
+            gettext_noop("the recipient key cannot encrypt (no valid encryption subkey; expired or revoked?)")
+        )
     return gpg, fingerprints[0]
 
 
@@ -82,7 +87,7 @@ class EncryptingSink:
                 except BlockingIOError:
                     continue
                 except BrokenPipeError as exc:
-                    raise ProductionError(f"encryption to the recipient key failed: {self._messages()}") from exc
+                    raise ProductionError(FAILED, messages=self._messages()) from exc
         return len(data)
 
     def flush(self) -> None:
@@ -97,7 +102,7 @@ class EncryptingSink:
             if not self._drain():
                 break
         if self.process.wait() != 0:
-            raise ProductionError(f"encryption to the recipient key failed: {self._messages()}")
+            raise ProductionError(FAILED, messages=self._messages())
         self._close_pipes()
 
     def abort(self) -> None:

@@ -1,12 +1,29 @@
-"""Errors the production engine raises: each names the document it concerns when there is one."""
+"""Errors the production engine raises: each names the document it concerns when there is one.
+
+The message is an English template with ``%(name)s`` parameters, marked for translation where it is
+raised (``gettext_noop``): logs, the command line and ``str()`` read it in English, and the vault
+keeps the template and its parameters so each reader sees it in their own language (``text()``).
+Parameters are plain values (file names, numbers, a library's own message), never translated.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext
 
 
 class ProductionError(Exception):
     """The package cannot be written as asked; ``control`` names the document at fault, if any."""
 
-    def __init__(self, message: str, *, control: str | None = None) -> None:
-        super().__init__(f"{control}: {message}" if control else message)
+    def __init__(self, template: str, *, control: str | None = None, **params: Any) -> None:
+        self.template = template
+        self.params = params
         self.control = control
-        self.reason = message
+        self.reason = template % params if params else template
+        super().__init__(f"{control}: {self.reason}" if control else self.reason)
+
+    def text(self) -> str:
+        """The reason (without the control) in the active language."""
+        translated = gettext(self.template)
+        return translated % self.params if self.params else translated

@@ -10,6 +10,8 @@ from __future__ import annotations
 import mimetypes
 import re
 
+from django.utils.translation import gettext_noop
+
 from evidence.production.errors import ProductionError
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -17,24 +19,39 @@ _PREFIX = re.compile(r"[A-Za-z0-9._-]{0,40}")
 _EXTENSION = re.compile(r"\.[a-z0-9]{1,8}")
 
 
-def check_token(value: str, *, what: str, control: str | None = None) -> str:
+def _token(value: str, template: str) -> str:
     if not _TOKEN.fullmatch(value) or ".." in value:
-        raise ProductionError(
-            f"the {what} {value!r} may hold only letters, digits, '.', '_' and '-' (64 at most)", control=control
-        )
+        raise ProductionError(template, value=value)
     return value
+
+
+def check_control(value: str) -> str:
+    return _token(
+        value, gettext_noop("the control %(value)r may hold only letters, digits, '.', '_' and '-' (64 at most)")
+    )
+
+
+def check_reference(value: str) -> str:
+    template = gettext_noop(
+        "the production reference %(value)r may hold only letters, digits, '.', '_' and '-' (64 at most)"
+    )
+    return _token(value, template)
 
 
 def check_prefix(prefix: str) -> str:
     if not _PREFIX.fullmatch(prefix):
-        raise ProductionError(f"the Bates prefix {prefix!r} may hold only letters, digits, '.', '_' and '-'")
+        raise ProductionError(
+            gettext_noop("the Bates prefix %(prefix)r may hold only letters, digits, '.', '_' and '-'"), prefix=prefix
+        )
     return prefix
 
 
 def bates_label(prefix: str, number: int, width: int) -> str:
     digits = str(number)
     if number < 0 or len(digits) > width:
-        raise ProductionError(f"Bates number {number} does not fit in {width} digits")
+        raise ProductionError(
+            gettext_noop("Bates number %(number)s does not fit in %(width)s digits"), number=number, width=width
+        )
     return f"{prefix}{digits.zfill(width)}"
 
 

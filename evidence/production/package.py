@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from django.utils.translation import gettext_noop
+
 from evidence.production import naming
 from evidence.production.builder import Builder
 from evidence.production.encrypt import EncryptingSink
@@ -46,23 +48,25 @@ def _created(info: PackageInfo) -> datetime:
     try:
         created = datetime.fromisoformat(info.created_at.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ProductionError(f"created_at {info.created_at!r} is not an ISO 8601 date-time") from exc
+        raise ProductionError(
+            gettext_noop("created_at %(value)r is not an ISO 8601 date-time"), value=info.created_at
+        ) from exc
     if created.tzinfo is None:
-        raise ProductionError("created_at must carry a time zone (UTC)")
+        raise ProductionError(gettext_noop("created_at must carry a time zone (UTC)"))
     created = created.astimezone(UTC)
     if created.year < 1980:
-        raise ProductionError("created_at is before 1980, which a ZIP cannot record")
+        raise ProductionError(gettext_noop("created_at is before 1980, which a ZIP cannot record"))
     return created
 
 
 def _check(info: PackageInfo) -> str:
     naming.check_prefix(info.bates_prefix)
     if not 1 <= info.bates_width <= 12:
-        raise ProductionError("the Bates width must be between 1 and 12 digits")
+        raise ProductionError(gettext_noop("the Bates width must be between 1 and 12 digits"))
     if info.bates_start < 1:
-        raise ProductionError("the first Bates number must be 1 or more")
+        raise ProductionError(gettext_noop("the first Bates number must be 1 or more"))
     naming.bates_label(info.bates_prefix, info.bates_start, info.bates_width)
-    return naming.check_token(info.production_ref, what="production reference")
+    return naming.check_reference(info.production_ref)
 
 
 def write_package(

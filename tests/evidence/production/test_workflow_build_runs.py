@@ -88,7 +88,7 @@ def test_a_stale_run_cannot_fail_the_later_build(pw: ProdWorld, monkeypatch: Any
 def test_a_task_of_an_earlier_build_does_nothing(pw: ProdWorld) -> None:
     production = do_start_build(production=pw.production(), user=pw.world.member, queue=False)
     first = str(production.build_token)
-    pb._fail(production.pk, "stopped")
+    pb._fail(production.pk, pb.stale_message())
     do_start_build(production=Production.objects.get(pk=production.pk), user=pw.world.member, queue=False)
     assert build_production.apply(args=(production.pk, first)).get() == ProductionState.BUILDING
     production.refresh_from_db()
