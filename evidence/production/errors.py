@@ -2,15 +2,13 @@
 
 The message is an English template with ``%(name)s`` parameters, marked for translation where it is
 raised (``gettext_noop``): logs, the command line and ``str()`` read it in English, and the vault
-keeps the template and its parameters so each reader sees it in their own language (``text()``).
+keeps ``template`` and ``params`` so each reader sees it in their own language (production_texts).
 Parameters are plain values (file names, numbers, a library's own message), never translated.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from django.utils.translation import gettext
 
 
 class ProductionError(Exception):
@@ -22,8 +20,3 @@ class ProductionError(Exception):
         self.control = control
         self.reason = template % params if params else template
         super().__init__(f"{control}: {self.reason}" if control else self.reason)
-
-    def text(self) -> str:
-        """The reason (without the control) in the active language."""
-        translated = gettext(self.template)
-        return translated % self.params if self.params else translated

@@ -10,12 +10,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from audit.models import AuditEvent
 from cases.models import ConsentAction, Decision
 from evidence.models import EvidenceItem
 from evidence.production import naming
 from evidence.production.errors import ProductionError
 from evidence.production_models import ProducedForm, Production, ProductionState
 from evidence.production_services import do_decide, do_select_items, do_start_build
+from evidence.production_texts import deferred, render
 from tests.evidence.production.workflow_helpers import FORUM, ProdWorld, build, pw_fixture  # noqa: F401
 
 
@@ -88,11 +90,14 @@ def test_a_withholding_at_build_is_translated_too(pw: ProdWorld) -> None:
     assert row.form == ProducedForm.WITHHELD and row.reason.endswith("(withdrawn).")
     with translation.override("fr"):
         assert row.reason_shown.endswith("(retiré).") and "Conserver les preuves" in row.reason_shown
+    event = AuditEvent.objects.get(action="production.item_withheld_at_build")
+    assert event.details["reason_code"] == "consent" and f"evidence.item:{pw.statement.pk}" in event.targets
 
 
-def test_an_engine_error_is_english_in_str_and_translated_by_text() -> None:
+def test_an_engine_error_is_english_in_str_and_kept_as_a_template_for_the_reader() -> None:
     with pytest.raises(ProductionError) as raised:
         naming.bates_label("CAF-", 1234567, 6)
     assert str(raised.value) == "Bates number 1234567 does not fit in 6 digits"
+    stored = deferred(raised.value.template, **raised.value.params)
     with translation.override("fr"):
-        assert raised.value.text() == "le numéro Bates 1234567 ne tient pas en 6 chiffres"
+        assert render(stored, fallback="") == "le numéro Bates 1234567 ne tient pas en 6 chiffres"
