@@ -30,14 +30,16 @@ _SQLITE: Final = {
     "time": "CAST(occurred_at AS TEXT)",
     "targets": "targets",
     "details": "details",
-    "count": "json_array_length(targets)",
+    # Malformed or non-array targets count 0 here (the row's own hash check reports it), not an SQL error.
+    "count": "CASE WHEN json_valid(targets) THEN json_array_length(targets) ELSE 0 END",
     **{column: _SQLITE_ID.format(column) for column in _IDS},
 }
+_PG_COUNT: Final = "CASE WHEN jsonb_typeof(targets) = 'array' THEN jsonb_array_length(targets) ELSE 0 END"
 _POSTGRESQL: Final = {
     "time": """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')""",
     "targets": "targets::text",
     "details": "details::text",
-    "count": "jsonb_array_length(targets)",
+    "count": _PG_COUNT,
     **{column: column for column in _IDS},
 }
 
@@ -128,7 +130,7 @@ _PG_TAIL: Final = """',"ua":'||to_json(user_agent)||',"v":"""
 def copy_sql(table: str, after: int, upto: int) -> str:
     """COPY of the events ``after < seq <= upto`` in sequence order, for ``stream_postgresql``."""
     return (
-        f"COPY (SELECT seq, prev_hash, hash, jsonb_array_length(targets), {_PG_HEAD}, details::text, "  # noqa: S608
+        f"COPY (SELECT seq, prev_hash, hash, {_PG_COUNT}, {_PG_HEAD}, details::text, "  # noqa: S608
         f"{_PG_MIDDLE}, targets::text, {_PG_TAIL}{FORMAT_VERSION}}}' FROM {table} "
         f"WHERE seq > {int(after)} AND seq <= {int(upto)} ORDER BY seq) TO STDOUT"
     )

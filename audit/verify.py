@@ -163,8 +163,10 @@ def walk(cps: dict[int, Checkpoint], using: str = "default", after: int = 0, upt
         prev=prev,
         checkpoints=[(seq, cps[seq].head_hash) for seq in sorted(cps)],
     )
+    uncounted: list[int] = []
     if walked is not None:
         finding = _take_walked(walked, span, suspects)
+        uncounted = walked.uncounted
     else:
         finding = _walk_python(span, cps, suspects, using, after, upto, expected_seq, prev)
     report = span.report
@@ -175,7 +177,19 @@ def walk(cps: dict[int, Checkpoint], using: str = "default", after: int = 0, upt
         report.finding = _link_finding(finding.seq, finding.message, using)
     else:
         report.finding = finding
+    if uncounted:
+        span.targets += _reference_target_count(uncounted, using)
     return span
+
+
+def _reference_target_count(seqs: list[int], using: str) -> int:
+    """The targets of events the compiled walk left to the reference (and the reference found sound)."""
+    events = AuditEvent.objects.using(using)
+    total = 0
+    for start in range(0, len(seqs), 500):
+        for targets in events.filter(seq__in=seqs[start : start + 500]).values_list("targets", flat=True):
+            total += len(targets) if isinstance(targets, list) else 0
+    return total
 
 
 def _walk_python(

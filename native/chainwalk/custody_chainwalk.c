@@ -162,7 +162,8 @@ static int put_quoted(buf_t *b, const unsigned char *s, size_t n) {
 typedef struct {
     const unsigned char *p, *end;
     int depth;
-    buf_t *scratch; /* decoded string values, reused */
+    buf_t *scratch;   /* decoded string values, reused */
+    int64_t elements; /* of the top-level array */
 } json_t;
 
 static void skip_ws(json_t *j) {
@@ -322,6 +323,7 @@ static int canon_array(json_t *j, buf_t *out) {
     for (;;) {
         int rc = canon_value(j, out);
         if (rc) return rc;
+        if (j->depth == 1) j->elements++;
         skip_ws(j);
         if (j->p >= j->end) return ENC_ODD;
         if (*j->p == ']') {
@@ -429,14 +431,17 @@ static int canon_value(json_t *j, buf_t *out) {
 }
 
 /* A whole stored JSON document whose top level must be an object ('{') or an array ('['). */
-static int canon_document(const unsigned char *s, size_t n, unsigned char top, buf_t *out, buf_t *scratch) {
-    json_t j = {s, s + n, 0, scratch};
+static int canon_document(const unsigned char *s, size_t n, unsigned char top, buf_t *out, buf_t *scratch,
+                          int64_t *elements) {
+    json_t j = {s, s + n, 0, scratch, 0};
     skip_ws(&j);
     if (j.p >= j.end || *j.p != top) return ENC_ODD;
     int rc = canon_value(&j, out);
     if (rc) return rc;
     skip_ws(&j);
-    return j.p == j.end ? ENC_OK : ENC_ODD;
+    if (j.p != j.end) return ENC_ODD;
+    if (elements) *elements = j.elements;
+    return ENC_OK;
 }
 
 /* ------------------------------------------------------------------ rows */
@@ -459,7 +464,6 @@ enum { I_USER, I_TEAM, I_ORG, I_CASE, I_IDS };
 typedef struct {
     int64_t seq;
     text_t prev, hash;
-    int64_t count;
     /* the time: SQLite text "YYYY-MM-DD HH:MM:SS[.ffffff]" or PostgreSQL microseconds since 2000 */
     text_t at_text;
     int64_t at_us;
@@ -563,7 +567,8 @@ static int put_time(buf_t *b, const row_t *r) {
 }
 
 /* chain.canonical_bytes(chain.event_fields(...)) for one row, appended to b. */
-static int encode_row(buf_t *b, const row_t *r, buf_t *scratch) {
+/* *targets is set to the number of targets when the bytes are written (ENC_OK). */
+static int encode_row(buf_t *b, const row_t *r, buf_t *scratch, int64_t *targets) {
     int rc = PUT_LIT(b, "{\"action\":");
 #define STEP(expr) \
     if (rc == ENC_OK) rc = (expr)
@@ -585,7 +590,7 @@ static int encode_row(buf_t *b, const row_t *r, buf_t *scratch) {
     STEP(PUT_LIT(b, ",\"consent\":"));
     STEP(put_text(b, &r->text[F_CONSENT]));
     STEP(PUT_LIT(b, ",\"details\":"));
-    STEP(r->text[F_DETAILS].null ? ENC_ODD : canon_document(r->text[F_DETAILS].s, r->text[F_DETAILS].n, '{', b, scratch));
+    STEP(r->text[F_DETAILS].null ? ENC_ODD : canon_document(r->text[F_DETAILS].s, r->text[F_DETAILS].n, '{', b, scratch, NULL));
     STEP(PUT_LIT(b, ",\"ip\":"));
     STEP(put_text(b, &r->text[F_IP]));
     STEP(PUT_LIT(b, ",\"outcome\":"));
@@ -595,7 +600,7 @@ static int encode_row(buf_t *b, const row_t *r, buf_t *scratch) {
     STEP(PUT_LIT(b, ",\"seq\":"));
     STEP(put_int(b, r->seq));
     STEP(PUT_LIT(b, ",\"targets\":"));
-    STEP(r->text[F_TARGETS].null ? ENC_ODD : canon_document(r->text[F_TARGETS].s, r->text[F_TARGETS].n, '[', b, scratch));
+    STEP(r->text[F_TARGETS].null ? ENC_ODD : canon_document(r->text[F_TARGETS].s, r->text[F_TARGETS].n, '[', b, scratch, targets));
     STEP(PUT_LIT(b, ",\"ua\":"));
     STEP(put_text(b, &r->text[F_UA]));
     STEP(PUT_LIT(b, ",\"v\":1}"));
@@ -647,6 +652,7 @@ typedef struct {
     unsigned char finding_prev[MAX_HASH];
     size_t finding_prev_len;
     buf_t suspects; /* int64 seq + uint16 length + hash bytes, repeated */
+    buf_t uncounted; /* int64 seq of each event whose targets this walk did not count */
     buf_t collected; /* int64 seq + int64 length (-1: none) + bytes, repeated (tests) */
     /* scratch */
     buf_t data, scratch;
@@ -718,11 +724,12 @@ static int step(walk_t *w, const row_t *r) {
     w->data.len = 0;
     int rc = buf_reserve(&w->data, 32);
     int sound = 0, encoded = 0;
+    int64_t targets = 0;
     /* The link check above made r->prev equal to w->prev, whose bytes may be known already. */
     if (rc == ENC_OK && w->prev_raw_ok) memcpy(w->data.data, w->prev_raw, 32);
     if (rc == ENC_OK && (w->prev_raw_ok || unhex(r->prev.s, r->prev.n, w->data.data) == 0)) {
         w->data.len = 32;
-        rc = encode_row(&w->data, r, &w->scratch);
+        rc = encode_row(&w->data, r, &w->scratch, &targets);
         unsigned char *stored = w->prev_raw;
         w->prev_raw_ok = 0;
         if (rc == ENC_OK && unhex(r->hash.s, r->hash.n, stored) == 0) {
@@ -761,7 +768,12 @@ static int step(walk_t *w, const row_t *r) {
         }
         w->checkpoints++;
     }
-    w->targets += r->count;
+    /* Rows not encoded here are counted by the caller from the reference's reading. */
+    if (encoded) w->targets += targets;
+    else if (buf_put(&w->uncounted, &r->seq, sizeof(int64_t))) {
+        PyErr_NoMemory();
+        return -1;
+    }
     w->events++;
     w->head_seq = r->seq;
     w->expected_seq = r->seq + 1;
@@ -798,7 +810,7 @@ static struct {
 
 /* The columns, in order, of the statements both sources run (see audit/walker.py). */
 enum {
-    C_SEQ, C_PREV, C_HASH, C_COUNT, C_AT, C_ACTION, C_OUTCOME, C_USER, C_USERNAME, C_TEAM, C_ORG, C_ROLE, C_IP,
+    C_SEQ, C_PREV, C_HASH, C_AT, C_ACTION, C_OUTCOME, C_USER, C_USERNAME, C_TEAM, C_ORG, C_ROLE, C_IP,
     C_UA, C_PURPOSE, C_CONSENT, C_CASE, C_TARGETS, C_DETAILS, C_COLUMNS
 };
 static const int TEXT_COLUMN[F_TEXTS] = {C_ACTION, C_OUTCOME, C_USERNAME, C_ROLE, C_IP,
@@ -820,12 +832,11 @@ static text_t lite_text(sqlite3_value *v) {
 static int lite_row(walk_t *w, sqlite3_stmt *st, row_t *r) {
     sqlite3_value *v[C_COLUMNS];
     for (int i = 0; i < C_COLUMNS; i++) v[i] = lite.column_value(st, i);
-    if (lite.value_type(v[C_SEQ]) != SQLITE_INTEGER || lite.value_type(v[C_COUNT]) != SQLITE_INTEGER) {
-        w->unsupported = "a sequence number or target count is not an integer";
+    if (lite.value_type(v[C_SEQ]) != SQLITE_INTEGER) {
+        w->unsupported = "a sequence number is not an integer";
         return -1;
     }
     r->seq = lite.value_int64(v[C_SEQ]);
-    r->count = lite.value_int64(v[C_COUNT]);
     r->prev = lite_text(v[C_PREV]);
     r->hash = lite_text(v[C_HASH]);
     r->at_is_us = 0;
@@ -933,12 +944,11 @@ static int pg_tuple(walk_t *w, const unsigned char *p, size_t n, size_t *used, r
         }
     }
     *used = at;
-    if (len[C_SEQ] != 8 || len[C_COUNT] != 8) {
-        w->unsupported = "a sequence number or target count is missing";
+    if (len[C_SEQ] != 8) {
+        w->unsupported = "a sequence number is missing";
         return -1;
     }
     r->seq = be64(value[C_SEQ]);
-    r->count = be64(value[C_COUNT]);
 #define PG_TEXT(col) \
     ((text_t){len[col] >= 0 ? value[col] : NULL, len[col] >= 0 ? (size_t)len[col] : 0, len[col] < 0})
     r->prev = PG_TEXT(C_PREV);
@@ -1197,6 +1207,7 @@ static void free_walk(walk_t *w) {
     if (w->ctx) ssl.ctx_free(w->ctx);
     PyMem_Free(w->cps);
     buf_free(&w->suspects);
+    buf_free(&w->uncounted);
     buf_free(&w->collected);
     buf_free(&w->data);
     buf_free(&w->scratch);
@@ -1209,8 +1220,18 @@ static PyObject *text_or_error(const unsigned char *s, size_t n) {
 
 static PyObject *result_of(walk_t *w) {
     PyObject *suspects = PyList_New(0), *collected = NULL, *finding = NULL, *out = NULL;
-    PyObject *first_prev = NULL, *last_hash = NULL;
-    if (suspects == NULL) return NULL;
+    PyObject *first_prev = NULL, *last_hash = NULL, *uncounted = PyList_New(0);
+    if (suspects == NULL || uncounted == NULL) goto done;
+    for (size_t at = 0; at < w->uncounted.len; at += sizeof(int64_t)) {
+        int64_t seq;
+        memcpy(&seq, w->uncounted.data + at, sizeof(seq));
+        PyObject *number = PyLong_FromLongLong(seq);
+        if (number == NULL || PyList_Append(uncounted, number) != 0) {
+            Py_XDECREF(number);
+            goto done;
+        }
+        Py_DECREF(number);
+    }
     for (size_t at = 0; at < w->suspects.len;) {
         int64_t seq;
         uint16_t n;
@@ -1270,12 +1291,14 @@ static PyObject *result_of(walk_t *w) {
     first_prev = text_or_error(w->first_prev, w->first_prev_len);
     last_hash = text_or_error(w->prev, w->prev_len);
     if (first_prev == NULL || last_hash == NULL) goto done;
-    out = Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:O,s:O,s:O,s:O,s:O}", "events", (long long)w->events, "head_seq",
+    out = Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:O,s:O,s:O,s:O,s:O,s:O}", "events", (long long)w->events, "head_seq",
                         (long long)w->head_seq, "checkpoints", (long long)w->checkpoints, "targets",
                         (long long)w->targets, "first_seq", (long long)w->first_seq, "first_prev", first_prev,
-                        "last_hash", last_hash, "finding", finding, "suspects", suspects, "collected", collected);
+                        "last_hash", last_hash, "finding", finding, "suspects", suspects, "uncounted", uncounted,
+                        "collected", collected);
 done:
     Py_XDECREF(suspects);
+    Py_XDECREF(uncounted);
     Py_XDECREF(collected);
     Py_XDECREF(finding);
     Py_XDECREF(first_prev);

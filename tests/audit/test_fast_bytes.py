@@ -17,7 +17,7 @@ from audit.services import ActingAs, Target, record
 from audit.verify import Kind, prepared, verify
 from tests.append_only import triggers_disabled
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("each_walker")]
 
 # Quotes, backslashes, control characters, the JSON-unsafe line separators, non-BMP text (not NUL:
 # PostgreSQL text cannot hold it).

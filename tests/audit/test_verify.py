@@ -19,7 +19,7 @@ from audit.services import ActingAs, Target, record
 from audit.verify import Kind, rows, verify
 from tests.append_only import triggers_disabled
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("each_walker")]
 
 
 def _events(count: int) -> None:

@@ -13,7 +13,11 @@ from audit.services import Target, record
 from audit.verify import Kind, verify
 from tests.append_only import triggers_disabled
 
-pytestmark = [pytest.mark.production_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.production_only,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("each_walker"),
+]
 
 
 def _chain(count: int) -> None:
