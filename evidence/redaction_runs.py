@@ -47,6 +47,7 @@ from evidence.redaction_models import (
 )
 from evidence.retrieval import IntegrityFailure, iter_content
 from evidence.selectors import original_name
+from evidence.survivor_links import recheck_new_links
 from teams.policy import Perm, RedactionRef, actor_for, decide
 
 PURPOSE = "redaction of a document"
@@ -293,7 +294,10 @@ def _store(job: RedactionJob, name: str, data: bytes, removed: Counter[tuple[str
         job = RedactionJob.objects.select_for_update().get(pk=job.pk)
         if job.state != JobState.APPROVED:
             return str(job.state)
-        copy.survivors.set(item.survivors.all())
+        linked = list(item.survivors.all())
+        copy.survivors.set(linked)
+        # Linked like any item: the grants reaching the copy are judged against its survivors (see survivor_links).
+        rechecked = recheck_new_links(item=copy, added=linked, user=job.approved_by, acting_as=None, request=None)
         RedactionLogEntry.objects.bulk_create(
             [RedactionLogEntry(job=job, category=c, page=p, count=n) for (c, p), n in sorted(removed.items(), key=str)]
         )
@@ -305,7 +309,7 @@ def _store(job: RedactionJob, name: str, data: bytes, removed: Counter[tuple[str
             purpose=PURPOSE,
             case_id=item.case_id,
             targets=[item_target(item.pk), item_target(copy.pk), job_target(job.pk)],
-            details={"sha256": copy.sha256, "removed": sum(removed.values()), "derivative": copy.pk},
+            details={"sha256": copy.sha256, "removed": sum(removed.values()), "derivative": copy.pk, **rechecked},
         )
     return str(job.state)
 

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from cases.models import ConsentAction, Grant, GrantLevel, GrantState
 from cases.survivors import IdentityData, do_seal_identity
 from evidence import streaming
@@ -131,3 +132,17 @@ def test_queued_release_is_judged_when_it_runs_approver_left_no_survivor(sw: Sha
     Membership.objects.filter(user=sw.world.lead).delete()
     assert run_release(job.pk) == JobState.FAILED
     _no_copy(job)
+
+
+def test_a_released_copy_is_linked_like_any_item_and_judged_against_the_grants(
+    sw: ShareWorld, approved_job: RedactionJob
+) -> None:
+    # A whole-case grant judged for no survivor (made before any was linked), which the survivor never
+    # consented to: the copy the release links to them is judged against it and the grant suspended.
+    grant = sw.grant(survivors=[])
+    assert run_release(approved_job.pk) == JobState.RELEASED
+    grant.refresh_from_db()
+    assert grant.state == GrantState.SUSPENDED and grant.ended_by_id == sw.world.lead.pk
+    released = AuditEvent.objects.get(action="redaction.released")
+    assert released.details["grants_suspended"] == [grant.pk]
+    assert AuditEvent.objects.filter(action="sharing.grant_suspended", details__grant=grant.pk).exists()
