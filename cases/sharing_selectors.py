@@ -26,7 +26,7 @@ def covered_items(grant: Grant) -> list[str]:
 def grants_of_case(case_id: int) -> QuerySet[Grant]:
     return (
         Grant.objects.filter(case_id=case_id)
-        .select_related("grantee_team", "grantee_user", "granted_by")
+        .select_related("grantee_team__organisation", "grantee_user", "granted_by")
         .prefetch_related(_ITEMS)
     )
 

@@ -1,4 +1,7 @@
-"""The access review: each grant's last use, read from the audit log in a fixed number of queries."""
+"""The access review: each grant's last use, read from the audit log in a fixed number of queries.
+
+A case's grants page lists the same grants, also in a fixed number of queries.
+"""
 
 from __future__ import annotations
 
@@ -105,3 +108,12 @@ def test_the_review_costs_the_same_queries_for_one_grant_as_for_several(sw: Shar
     assert cost() == one
     # The grants with their case, team (named with its organisation), person and grantor, then the items' prefetch.
     assert one[0] == 2
+
+
+def test_a_cases_grants_page_costs_the_same_queries_for_one_grant_as_for_several(sw: ShareWorld, login: Any) -> None:
+    lead = login(sw.world.lead, Client(headers=HTTPS))
+    url = reverse("sharing:grants", args=[sw.case.pk])
+    _add_grants(sw, [sw.case], 1)
+    one = _queries(lambda: _ok(lead.get(url)))
+    _add_grants(sw, [sw.case], 6)
+    assert _queries(lambda: _ok(lead.get(url))) == one
