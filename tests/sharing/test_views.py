@@ -157,8 +157,6 @@ def test_access_review_refused_to_others(sw: ShareWorld, login: Any, who: str) -
     assert login(getattr(sw.world, who)).get(reverse("sharing:review")).status_code == 404
 
 
-
-
 def test_anonymous_is_sent_to_sign_in(sw: ShareWorld, client: Any) -> None:
     for url in (reverse("sharing:grants", args=[sw.case.pk]), reverse("sharing:review")):
         assert client.get(url).status_code == 302
