@@ -15,10 +15,14 @@ from django.utils.translation import gettext_lazy as _
 
 EVIDENCE_INTEGRITY: Final = "evidence.integrity_failed"
 AUDIT_CHAIN_BROKEN: Final = "audit.chain_broken"
+AUDIT_TABLE_ALTERED: Final = "audit.table_altered"
+AUDIT_UNVERIFIED: Final = "audit.unverified"
 
 MESSAGES: Final[Mapping[str, Promise]] = {
     EVIDENCE_INTEGRITY: _("Evidence item %(item)s failed an integrity check (%(reason)s)."),
     AUDIT_CHAIN_BROKEN: _("The audit chain is broken at event #%(seq)s (%(kind)s). Run verify_audit for details."),
+    AUDIT_TABLE_ALTERED: _("The audit table's definition was altered. Run verify_audit for details."),
+    AUDIT_UNVERIFIED: _("The audit chain could not be verified (%(error)s). Run verify_audit for details."),
 }
 
 # Parameters that are themselves codes: shown by their label, or as they are when unknown.
@@ -42,6 +46,7 @@ LABELS: Final[Mapping[str, Mapping[str, Promise]]] = {
         "inserted": _("an event was inserted"),
         "reordered": _("events were reordered"),
         "checkpoint": _("a signed checkpoint does not match"),
+        "altered": _("the audit table's definition was altered"),
     },
 }
 

@@ -9,16 +9,40 @@ from django.db import transaction
 
 from audit import alerts
 from audit.actions import Action, Outcome
-from audit.alert_messages import AUDIT_CHAIN_BROKEN
+from audit.alert_messages import AUDIT_CHAIN_BROKEN, AUDIT_TABLE_ALTERED, AUDIT_UNVERIFIED
 from audit.services import record
-from audit.verify import Report, verify
+from audit.verify import Kind, Report, verify
 
 logger: Final = logging.getLogger("custody.audit")
 
 
+class VerificationFailed(RuntimeError):
+    """The walk could not be completed: nothing can be said of the chain, and an alert is open."""
+
+
 def do_verify_chain(*, username: str = "system", workers: int = 1) -> Report:
-    """Verify, record the result in the chain, and on failure log and open an alert."""
-    report = verify(workers=workers)
+    """Verify, record the result in the chain, and on failure log and open an alert.
+
+    A walk that cannot complete is not a sound chain: it is alerted like a break (an edited row
+    must never be able to silence the check by making it fail), then raised."""
+    try:
+        report = verify(workers=workers)
+    except Exception as error:
+        logger.exception("audit chain could not be verified")
+        with transaction.atomic():
+            alerts.raise_alert(
+                kind=alerts.AUDIT_CHAIN,
+                message=f"The audit chain could not be verified: {type(error).__name__}: {error}",
+                code=AUDIT_UNVERIFIED,
+                params={"error": type(error).__name__},
+            )
+            record(
+                action=Action.AUDIT_BROKEN,
+                outcome=Outcome.FAILED,
+                username=username,
+                details={"kind": "unverified", "error": type(error).__name__},
+            )
+        raise VerificationFailed(f"{type(error).__name__}: {error}") from error
     finding = report.finding
     if finding is None:
         record(
@@ -28,12 +52,13 @@ def do_verify_chain(*, username: str = "system", workers: int = 1) -> Report:
         )
         return report
     logger.error("audit chain broken: kind=%s seq=%s %s", finding.kind.value, finding.seq, finding.message)
+    altered = finding.kind is Kind.ALTERED
     with transaction.atomic():
         alerts.raise_alert(
             kind=alerts.AUDIT_CHAIN,
             message=finding.message,
-            code=AUDIT_CHAIN_BROKEN,
-            params={"seq": finding.seq, "kind": finding.kind.value},
+            code=AUDIT_TABLE_ALTERED if altered else AUDIT_CHAIN_BROKEN,
+            params={} if altered else {"seq": finding.seq, "kind": finding.kind.value},
         )
         record(
             action=Action.AUDIT_BROKEN,

@@ -26,7 +26,7 @@ from django.db import connections
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from audit import canonical_sql, chain, checkpoints, signing, walker
+from audit import canonical_sql, chain, checkpoints, schema, signing, walker
 from audit.models import AuditEvent, AuditTarget, Checkpoint
 
 CHUNK: Final = 20_000
@@ -40,6 +40,7 @@ class Kind(StrEnum):
     INSERTED = "inserted"
     REORDERED = "reordered"
     CHECKPOINT = "checkpoint"
+    ALTERED = "altered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class Report:
     head_seq: int = 0
     checkpoints: int = 0
     finding: Finding | None = None
+    walk: str = ""  # "compiled" or "python": which walk read the chain
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -164,6 +166,7 @@ def walk(cps: dict[int, Checkpoint], using: str = "default", after: int = 0, upt
         checkpoints=[(seq, cps[seq].head_hash) for seq in sorted(cps)],
     )
     uncounted: list[int] = []
+    span.report.walk = "python" if walked is None else "compiled"
     if walked is not None:
         finding = _take_walked(walked, span, suspects)
         uncounted = walked.uncounted
@@ -313,10 +316,27 @@ def _walk_parallel(using: str, workers: int) -> Span:
             joined.targets += span.targets
             total.finding = part.finding
             total.head_seq = part.head_seq or total.head_seq
+            total.walk = total.walk or part.walk
         if total.finding is not None:
             return joined
         last_seq, last_hash = part.head_seq, span.last_hash
     return joined
+
+
+def _altered(using: str) -> Finding | None:
+    columns = schema.altered_columns(using)
+    if not columns:
+        return None
+    found = ", ".join(f"{column} ({kind})" for column, kind in sorted(columns.items()))
+    return Finding(
+        Kind.ALTERED,
+        0,
+        _(
+            "The audit table's definition was altered: %(columns)s. Its rows can no longer be read the way "
+            "they were written."
+        )
+        % {"columns": found},
+    )
 
 
 def check_checkpoint(checkpoint: Checkpoint) -> str | None:
@@ -358,8 +378,15 @@ def verify(using: str = "default", workers: int = 1) -> Report:
                 _("Checkpoint #%(seq)s does not hold: %(problem)s.") % {"seq": checkpoint.seq, "problem": problem},
             )
             return report
+    altered = _altered(using)
+    if altered is not None:
+        report = Report()
+        report.finding = altered
+        return report
     span = walk(cps, using) if workers <= 1 else _walk_parallel(using, workers)
     report, targets = span.report, span.targets
+    # Checked again: a definition changed while the walk ran must not pass either.
+    report.finding = report.finding or _altered(using)
     if report.finding is not None:
         return report
     beyond = [seq for seq in cps if seq > report.head_seq]

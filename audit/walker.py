@@ -117,6 +117,19 @@ def _wanted(vendor: str) -> bool:
     return False
 
 
+def _check_session(module: Any, vendor: str, raw: Any) -> None:
+    """What the compiled walk takes for granted about the connection, checked rather than assumed."""
+    if vendor == "sqlite":
+        import sqlite3
+
+        if raw.text_factory is not str:
+            raise module.Unsupported("the SQLite connection does not read text as str")
+        version = _state["backends"].get("sqlite_version", 0)
+        expected = sqlite3.sqlite_version_info
+        if version != expected[0] * 1_000_000 + expected[1] * 1_000 + expected[2]:
+            raise module.Unsupported("the SQLite library found is not the sqlite3 module's")
+
+
 def walk_range(
     connection: BaseDatabaseWrapper,
     table: str,
@@ -138,6 +151,7 @@ def walk_range(
     connection.ensure_connection()
     raw = connection.connection
     try:
+        _check_session(module, vendor, raw)
         if vendor == "sqlite":
             sql = f"SELECT {_COLUMNS} FROM {table} "  # noqa: S608
             sql += "WHERE seq > ? AND seq <= ? ORDER BY seq"

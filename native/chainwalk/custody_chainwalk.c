@@ -29,7 +29,7 @@
 #define ENC_NOMEM (-1)
 #define MAX_DEPTH 64
 #define MAX_DIGITS 4000 /* Python refuses to parse integers of more than 4300 digits */
-#define MAX_HASH 256    /* longer hash columns are left to the Python walk */
+#define YIELD_EVERY 16384 /* rows between letting other threads run and checking for signals */
 
 /* ------------------------------------------------------------------ buffers */
 
@@ -636,8 +636,7 @@ typedef struct {
 typedef struct {
     /* inputs */
     int64_t expected_seq;
-    unsigned char prev[MAX_HASH];
-    size_t prev_len;
+    buf_t prev; /* the previous event's stored hash (any length: an edited one is only a suspect) */
     cp_t *cps;
     Py_ssize_t ncps, next_cp;
     int collect;
@@ -645,19 +644,21 @@ typedef struct {
     int64_t events, head_seq, checkpoints, targets, first_seq;
     unsigned char prev_raw[32]; /* w->prev as bytes, when prev_raw_ok */
     int prev_raw_ok;
-    unsigned char first_prev[MAX_HASH];
-    size_t first_prev_len;
+    buf_t first_prev;
     int finding;
     int64_t finding_seq, finding_last;
-    unsigned char finding_prev[MAX_HASH];
-    size_t finding_prev_len;
-    buf_t suspects; /* int64 seq + uint16 length + hash bytes, repeated */
+    buf_t finding_prev;
+    buf_t suspects; /* int64 seq + uint32 length + hash bytes, repeated */
     buf_t uncounted; /* int64 seq of each event whose targets this walk did not count */
     buf_t collected; /* int64 seq + int64 length (-1: none) + bytes, repeated (tests) */
     /* scratch */
     buf_t data, scratch;
     EVP_MD_CTX *ctx, *base;
     const char *unsupported; /* a structural surprise: the caller walks this range in Python */
+    const char *broken;      /* the stream itself failed (raised as RuntimeError) */
+    int nomem, interrupted;
+    char *cp_hashes;         /* the checkpoints' hashes, copied */
+    size_t rows_since_yield;
 } walk_t;
 
 static signed char NIBBLE[256];
@@ -674,13 +675,20 @@ static int unhex(const unsigned char *s, size_t n, unsigned char *out) {
     for (size_t i = 0; i < 32; i++) {
         signed char h = NIBBLE[s[2 * i]], l = NIBBLE[s[2 * i + 1]];
         bad |= (h | l) < 0;
-        out[i] = (unsigned char)(h << 4 | (l & 15));
+        out[i] = (unsigned char)(((unsigned)h & 15u) << 4 | ((unsigned)l & 15u));
     }
     return bad ? -1 : 0;
 }
 
+/* Python objects are made only with the GIL: failures inside the walk are flagged and raised after. */
+static int nomem(walk_t *w) {
+    w->nomem = 1;
+    return -1;
+}
+
 static int add_suspect(walk_t *w, const row_t *r) {
-    uint16_t n = (uint16_t)r->hash.n;
+    uint32_t n = (uint32_t)r->hash.n;
+    if (r->hash.n > UINT32_MAX) return ENC_NOMEM;
     if (buf_put(&w->suspects, &r->seq, sizeof(int64_t)) || buf_put(&w->suspects, &n, sizeof(n)) ||
         buf_put(&w->suspects, r->hash.s, r->hash.n))
         return ENC_NOMEM;
@@ -694,18 +702,16 @@ static int add_collected(walk_t *w, int64_t seq, const unsigned char *data, int6
 
 /* One row, as _walk_stream in audit/verify.py: 0 go on, 1 stop (finding), -1 error set. */
 static int step(walk_t *w, const row_t *r) {
-    if (r->prev.null || r->hash.null || r->prev.n > MAX_HASH || r->hash.n > MAX_HASH) {
-        w->unsupported = "a hash column is empty or too long";
+    if (r->prev.null || r->hash.null) {
+        w->unsupported = "a hash column holds no text";
         return -1;
     }
     if (!w->first_seq) {
         w->first_seq = r->seq;
-        memcpy(w->first_prev, r->prev.s, r->prev.n);
-        w->first_prev_len = r->prev.n;
+        if (buf_put(&w->first_prev, r->prev.s, r->prev.n)) return nomem(w);
         if (!w->expected_seq) {
             w->expected_seq = r->seq;
-            memcpy(w->prev, r->prev.s, r->prev.n);
-            w->prev_len = r->prev.n;
+            if (buf_put(&w->prev, r->prev.s, r->prev.n)) return nomem(w);
         }
     }
     if (r->seq != w->expected_seq) {
@@ -714,11 +720,10 @@ static int step(walk_t *w, const row_t *r) {
         w->finding_last = r->seq - 1;
         return 1;
     }
-    if (r->prev.n != w->prev_len || memcmp(r->prev.s, w->prev, w->prev_len) != 0) {
+    if (r->prev.n != w->prev.len || (r->prev.n && memcmp(r->prev.s, w->prev.data, r->prev.n) != 0)) {
         w->finding = FIND_INSERTED;
         w->finding_seq = r->seq;
-        memcpy(w->finding_prev, w->prev, w->prev_len);
-        w->finding_prev_len = w->prev_len;
+        if (buf_put(&w->finding_prev, w->prev.data, w->prev.len)) return nomem(w);
         return 1;
     }
     w->data.len = 0;
@@ -750,14 +755,8 @@ static int step(walk_t *w, const row_t *r) {
     if (w->collect && rc != ENC_NOMEM &&
         add_collected(w, r->seq, w->data.data + 32, encoded ? (int64_t)w->data.len - 32 : -1))
         rc = ENC_NOMEM;
-    if (rc == ENC_NOMEM) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    if (!sound && add_suspect(w, r)) {
-        PyErr_NoMemory();
-        return -1;
-    }
+    if (rc == ENC_NOMEM) return nomem(w);
+    if (!sound && add_suspect(w, r)) return nomem(w);
     while (w->next_cp < w->ncps && w->cps[w->next_cp].seq < r->seq) w->next_cp++;
     if (w->next_cp < w->ncps && w->cps[w->next_cp].seq == r->seq) {
         const cp_t *cp = &w->cps[w->next_cp];
@@ -770,15 +769,13 @@ static int step(walk_t *w, const row_t *r) {
     }
     /* Rows not encoded here are counted by the caller from the reference's reading. */
     if (encoded) w->targets += targets;
-    else if (buf_put(&w->uncounted, &r->seq, sizeof(int64_t))) {
-        PyErr_NoMemory();
-        return -1;
-    }
+    else if (buf_put(&w->uncounted, &r->seq, sizeof(int64_t)))
+        return nomem(w);
     w->events++;
     w->head_seq = r->seq;
     w->expected_seq = r->seq + 1;
-    memcpy(w->prev, r->hash.s, r->hash.n);
-    w->prev_len = r->hash.n;
+    w->prev.len = 0;
+    if (buf_put(&w->prev, r->hash.s, r->hash.n)) return nomem(w);
     return 0;
 }
 
@@ -800,6 +797,7 @@ static struct {
     int (*finalize)(sqlite3_stmt *);
     const char *(*errmsg)(sqlite3 *);
     int (*total_changes)(sqlite3 *);
+    int (*libversion_number)(void);
 } lite;
 
 #define SQLITE_ROW 100
@@ -852,6 +850,20 @@ static int lite_row(walk_t *w, sqlite3_stmt *st, row_t *r) {
     return 0;
 }
 
+/* Every YIELD_EVERY rows other threads get the interpreter for a moment and signals are checked
+ * (a walk of millions of events takes seconds). Returns -1 when a signal handler raised. */
+static int breathe(walk_t *w) {
+    if (++w->rows_since_yield < YIELD_EVERY) return 0;
+    w->rows_since_yield = 0;
+    Py_BEGIN_ALLOW_THREADS
+    Py_END_ALLOW_THREADS
+    if (PyErr_CheckSignals() != 0) {
+        w->interrupted = 1;
+        return -1;
+    }
+    return 0;
+}
+
 static int walk_sqlite_rows(walk_t *w, sqlite3 *db, const char *sql, int64_t after, int64_t upto) {
     sqlite3_stmt *st = NULL;
     if (lite.prepare(db, sql, -1, &st, NULL) != 0 || st == NULL) {
@@ -879,6 +891,7 @@ static int walk_sqlite_rows(walk_t *w, sqlite3 *db, const char *sql, int64_t aft
         int s = step(w, &r);
         if (s < 0) result = -1;
         if (s != 0) break;
+        if (breathe(w) != 0) result = -1;
     }
     lite.finalize(st);
     return result;
@@ -900,6 +913,7 @@ static struct {
     char *(*error_message)(const PGconn *);
     int (*is_nonblocking)(const PGconn *);
     int (*set_nonblocking)(PGconn *, int);
+    const char *(*parameter_status)(const PGconn *, const char *);
 } pq;
 
 #define PGRES_COMMAND_OK 1
@@ -967,7 +981,8 @@ static int pg_tuple(walk_t *w, const unsigned char *p, size_t n, size_t *used, r
     return 1;
 }
 
-/* Parse what has arrived; rows are consumed from the front of pending. 0 go on, 1 done, -1 error. */
+/* Parse what has arrived; rows are consumed from the front of pending. 0 go on, 1 trailer seen,
+ * -1 error. After a stop (finding, error or signal) rows are only skipped. */
 static int pg_consume(walk_t *w, buf_t *pending, int *header_seen, int *stopped) {
     size_t at = 0;
     int result = 0;
@@ -979,7 +994,7 @@ static int pg_consume(walk_t *w, buf_t *pending, int *header_seen, int *stopped)
         }
         int32_t extension = be32(pending->data + 15);
         if (extension < 0) {
-            w->unsupported = "the COPY stream's header is malformed";
+            w->broken = "the COPY stream's header is malformed";
             return -1;
         }
         if (pending->len < 19 + (size_t)extension) return 0;
@@ -992,7 +1007,7 @@ static int pg_consume(walk_t *w, buf_t *pending, int *header_seen, int *stopped)
         int t = pg_tuple(w, pending->data + at, pending->len - at, &used, &r);
         if (t == 0) break;
         if (t < 0) {
-            if (!w->unsupported) w->unsupported = "the COPY stream is malformed";
+            if (!w->unsupported) w->broken = "the COPY stream is malformed";
             result = -1;
             break;
         }
@@ -1003,7 +1018,12 @@ static int pg_consume(walk_t *w, buf_t *pending, int *header_seen, int *stopped)
         }
         if (*stopped) continue;
         int s = step(w, &r);
-        if (s < 0) result = -1;
+        if (s == 0 && breathe(w) != 0) s = -1;
+        if (s < 0) {
+            *stopped = 1;
+            result = -1;
+            break;
+        }
         if (s > 0) *stopped = 1;
     }
     memmove(pending->data, pending->data + at, pending->len - at);
@@ -1011,9 +1031,19 @@ static int pg_consume(walk_t *w, buf_t *pending, int *header_seen, int *stopped)
     return result;
 }
 
+static int utf8_session(PGconn *conn) {
+    const char *encoding = pq.parameter_status(conn, "client_encoding");
+    return encoding != NULL && strcmp(encoding, "UTF8") == 0;
+}
+
 /* After a stop the stream is read to its end rather than cancelled: a cancel would abort the
- * caller's transaction. Returns 0, or -1 with an error set. */
+ * caller's transaction. Returns 0, or -1 with an error set or flagged. */
 static int walk_pg_rows(walk_t *w, PGconn *conn, const char *sql) {
+    /* Text arrives in the session's client encoding, which SQL can change: only UTF-8 is read here. */
+    if (!utf8_session(conn)) {
+        w->unsupported = "the session's client encoding is not UTF8";
+        return -1;
+    }
     int was_nonblocking = pq.is_nonblocking(conn);
     if (was_nonblocking && pq.set_nonblocking(conn, 0) != 0) {
         PyErr_Format(PyExc_RuntimeError, "libpq: %s", pq.error_message(conn));
@@ -1037,12 +1067,12 @@ static int walk_pg_rows(walk_t *w, PGconn *conn, const char *sql) {
     if (res) pq.clear(res);
     if (started) {
         buf_t pending = {0};
-        int header_seen = 0, stopped = 0, parse = 0;
+        int header_seen = 0, stopped = 0, parse = 0, trailer = 0;
         for (;;) {
             char *chunk = NULL;
             int got = pq.get_copy_data(conn, &chunk, 0);
             if (got < 0) {
-                if (got == -2) {
+                if (got == -2 && result == 0) {
                     PyErr_Format(PyExc_RuntimeError, "the walk's COPY failed: %s", pq.error_message(conn));
                     result = -1;
                 }
@@ -1050,14 +1080,23 @@ static int walk_pg_rows(walk_t *w, PGconn *conn, const char *sql) {
             }
             if (parse == 0) {
                 if (buf_put(&pending, chunk, (size_t)got)) {
-                    PyErr_NoMemory();
+                    w->nomem = 1;
                     parse = -1;
                 } else {
                     parse = pg_consume(w, &pending, &header_seen, &stopped);
                 }
-                if (parse < 0 && result == 0) result = -1;
+                if (parse == 1) trailer = 1;
+                if (parse != 0 && parse != 1 && result == 0) result = -1;
+            } else if (parse == 1) {
+                trailer = 0; /* data after the end marker */
+                parse = 2;
             }
             pq.freemem(chunk);
+        }
+        /* A stream cut short, or with data after its end marker, proves nothing. */
+        if (result == 0 && !stopped && (!trailer || pending.len != 0)) {
+            w->broken = "the COPY stream ended early or carried data after its end";
+            result = -1;
         }
         buf_free(&pending);
         /* The final status, then the end of the results. */
@@ -1067,6 +1106,10 @@ static int walk_pg_rows(walk_t *w, PGconn *conn, const char *sql) {
                 result = -1;
             }
             pq.clear(res);
+        }
+        if (result == 0 && !utf8_session(conn)) {
+            w->unsupported = "the session's client encoding changed during the walk";
+            result = -1;
         }
     }
     if (was_nonblocking) pq.set_nonblocking(conn, 1);
@@ -1129,6 +1172,7 @@ static PyObject *load(PyObject *self, PyObject *args, PyObject *kwargs) {
         lite.finalize = (int (*)(sqlite3_stmt *))resolve(h, "sqlite3_finalize", &missing);
         lite.errmsg = (const char *(*)(sqlite3 *))resolve(h, "sqlite3_errmsg", &missing);
         lite.total_changes = (int (*)(sqlite3 *))resolve(h, "sqlite3_total_changes", &missing);
+        lite.libversion_number = (int (*)(void))resolve(h, "sqlite3_libversion_number", &missing);
         if (missing) return PyErr_Format(Unsupported, "the sqlite3 module's library does not export its API");
         lite.ready = 1;
     }
@@ -1146,11 +1190,13 @@ static PyObject *load(PyObject *self, PyObject *args, PyObject *kwargs) {
         pq.error_message = (char *(*)(const PGconn *))resolve(h, "PQerrorMessage", &missing);
         pq.is_nonblocking = (int (*)(const PGconn *))resolve(h, "PQisnonblocking", &missing);
         pq.set_nonblocking = (int (*)(PGconn *, int))resolve(h, "PQsetnonblocking", &missing);
+        pq.parameter_status =
+            (const char *(*)(const PGconn *, const char *))resolve(h, "PQparameterStatus", &missing);
         if (missing) return PyErr_Format(Unsupported, "psycopg's libpq does not export its API");
         pq.ready = 1;
     }
-    return Py_BuildValue("{s:O,s:O}", "sqlite", lite.ready ? Py_True : Py_False, "postgresql",
-                         pq.ready ? Py_True : Py_False);
+    return Py_BuildValue("{s:O,s:O,s:i}", "sqlite", lite.ready ? Py_True : Py_False, "postgresql",
+                         pq.ready ? Py_True : Py_False, "sqlite_version", lite.ready ? lite.libversion_number() : 0);
 }
 
 static int init_walk(walk_t *w, long long expected_seq, PyObject *prev, PyObject *checkpoints, int collect) {
@@ -1160,12 +1206,10 @@ static int init_walk(walk_t *w, long long expected_seq, PyObject *prev, PyObject
     Py_ssize_t n;
     const char *s = PyUnicode_AsUTF8AndSize(prev, &n);
     if (s == NULL) return -1;
-    if ((size_t)n > MAX_HASH) {
-        PyErr_SetString(PyExc_ValueError, "previous hash too long");
+    if (buf_put(&w->prev, s, (size_t)n)) {
+        PyErr_NoMemory();
         return -1;
     }
-    memcpy(w->prev, s, (size_t)n);
-    w->prev_len = (size_t)n;
     /* checkpoints: a list of (seq, head hash) in ascending seq order */
     if (!PyList_Check(checkpoints)) {
         PyErr_SetString(PyExc_TypeError, "checkpoints must be a list of (seq, hash)");
@@ -1177,18 +1221,30 @@ static int init_walk(walk_t *w, long long expected_seq, PyObject *prev, PyObject
         PyErr_NoMemory();
         return -1;
     }
+    size_t total = 0;
     for (Py_ssize_t i = 0; i < w->ncps; i++) {
-        PyObject *item = PyList_GET_ITEM(checkpoints, i);
         long long seq;
         PyObject *hash;
-        if (!PyArg_ParseTuple(item, "LU", &seq, &hash)) return -1;
+        if (!PyArg_Parse(PyList_GET_ITEM(checkpoints, i), "(LU)", &seq, &hash)) return -1;
         w->cps[i].seq = seq;
-        w->cps[i].hash = PyUnicode_AsUTF8AndSize(hash, &w->cps[i].len);
-        if (w->cps[i].hash == NULL) return -1;
+        if (PyUnicode_AsUTF8AndSize(hash, &w->cps[i].len) == NULL) return -1;
+        total += (size_t)w->cps[i].len;
         if (i && w->cps[i].seq <= w->cps[i - 1].seq) {
             PyErr_SetString(PyExc_ValueError, "checkpoints must be in ascending order");
             return -1;
         }
+    }
+    /* copied: the list could change while the walk lets other threads run */
+    w->cp_hashes = PyMem_Malloc(total ? total : 1);
+    if (w->cp_hashes == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0, at = 0; i < w->ncps; i++) {
+        const char *text = PyUnicode_AsUTF8(PyTuple_GET_ITEM(PyList_GET_ITEM(checkpoints, i), 1));
+        memcpy(w->cp_hashes + at, text, (size_t)w->cps[i].len);
+        w->cps[i].hash = w->cp_hashes + at;
+        at += w->cps[i].len;
     }
     w->ctx = ssl.ctx_new();
     w->base = ssl.ctx_new();
@@ -1206,6 +1262,10 @@ static int init_walk(walk_t *w, long long expected_seq, PyObject *prev, PyObject
 static void free_walk(walk_t *w) {
     if (w->ctx) ssl.ctx_free(w->ctx);
     PyMem_Free(w->cps);
+    PyMem_Free(w->cp_hashes);
+    buf_free(&w->prev);
+    buf_free(&w->first_prev);
+    buf_free(&w->finding_prev);
     buf_free(&w->suspects);
     buf_free(&w->uncounted);
     buf_free(&w->collected);
@@ -1214,8 +1274,10 @@ static void free_walk(walk_t *w) {
     if (w->base) ssl.ctx_free(w->base);
 }
 
+/* Hashes read back as text; bytes that are not UTF-8 (an edited SQLite row) keep their value
+ * through surrogateescape, so the caller's lookups by hash simply find nothing. */
 static PyObject *text_or_error(const unsigned char *s, size_t n) {
-    return PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, "strict");
+    return PyUnicode_DecodeUTF8(s ? (const char *)s : "", (Py_ssize_t)n, "surrogateescape");
 }
 
 static PyObject *result_of(walk_t *w) {
@@ -1234,7 +1296,7 @@ static PyObject *result_of(walk_t *w) {
     }
     for (size_t at = 0; at < w->suspects.len;) {
         int64_t seq;
-        uint16_t n;
+        uint32_t n;
         memcpy(&seq, w->suspects.data + at, sizeof(seq));
         memcpy(&n, w->suspects.data + at + sizeof(seq), sizeof(n));
         at += sizeof(seq) + sizeof(n);
@@ -1277,7 +1339,7 @@ static PyObject *result_of(walk_t *w) {
         finding = Py_BuildValue("(sLL)", "deleted", (long long)w->finding_seq, (long long)w->finding_last);
         break;
     case FIND_INSERTED: {
-        PyObject *prev = text_or_error(w->finding_prev, w->finding_prev_len);
+        PyObject *prev = text_or_error(w->finding_prev.data, w->finding_prev.len);
         finding = prev ? Py_BuildValue("(sLN)", "inserted", (long long)w->finding_seq, prev) : NULL;
         break;
     }
@@ -1288,8 +1350,8 @@ static PyObject *result_of(walk_t *w) {
         finding = Py_NewRef(Py_None);
     }
     if (finding == NULL) goto done;
-    first_prev = text_or_error(w->first_prev, w->first_prev_len);
-    last_hash = text_or_error(w->prev, w->prev_len);
+    first_prev = text_or_error(w->first_prev.data, w->first_prev.len);
+    last_hash = text_or_error(w->prev.data, w->prev.len);
     if (first_prev == NULL || last_hash == NULL) goto done;
     out = Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:O,s:O,s:O,s:O,s:O,s:O}", "events", (long long)w->events, "head_seq",
                         (long long)w->head_seq, "checkpoints", (long long)w->checkpoints, "targets",
@@ -1310,8 +1372,14 @@ static PyObject *finish(walk_t *w, int status) {
     PyObject *out = NULL;
     if (status == 0) {
         out = result_of(w);
-    } else if (w->unsupported && !PyErr_Occurred()) {
-        PyErr_SetString(Unsupported, w->unsupported);
+    } else if (PyErr_Occurred()) {
+        /* set already (a signal's exception, a database error) */
+    } else if (w->nomem) {
+        PyErr_NoMemory();
+    } else if (w->broken) {
+        PyErr_SetString(PyExc_RuntimeError, w->broken);
+    } else {
+        PyErr_SetString(Unsupported, w->unsupported ? w->unsupported : "the walk stopped without a reason");
     }
     free_walk(w);
     return out;
@@ -1335,15 +1403,16 @@ static PyObject *walk_sqlite(PyObject *self, PyObject *args) {
     PyObject *type = PyObject_GetAttrString(module, "Connection");
     Py_DECREF(module);
     if (type == NULL) return NULL;
-    int is_connection = PyObject_IsInstance(connection, type);
+    /* The real type, not what __class__ says: the handle is read from the object's own memory. */
+    int is_connection = PyType_Check(type) && PyObject_TypeCheck(connection, (PyTypeObject *)type);
     Py_DECREF(type);
-    if (is_connection <= 0) {
-        if (is_connection == 0) PyErr_SetString(PyExc_TypeError, "not a sqlite3.Connection");
+    if (!is_connection) {
+        PyErr_SetString(PyExc_TypeError, "not a sqlite3.Connection");
         return NULL;
     }
     /* The handle is the first field after the object header in CPython's pysqlite_Connection
-     * (3.11 to 3.13). It is trusted only if SQLite confirms it: its change counter must be the one
-     * the Python object reports (read through the same C call). */
+     * (3.11 to 3.13, checked at build time above). As a last consistency check its change counter
+     * must be the one the Python object reports through the same C call. */
     sqlite3 *db = *(sqlite3 **)((char *)connection + sizeof(PyObject));
     if (db == NULL) return PyErr_Format(Unsupported, "the connection is closed");
     PyObject *changes = PyObject_GetAttrString(connection, "total_changes");

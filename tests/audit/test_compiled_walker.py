@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import astuple
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -19,7 +20,8 @@ from audit import chain, walker
 from audit.actions import Action, Outcome
 from audit.checkpoints import do_make_checkpoint
 from audit.checks import check_compiled_walker
-from audit.models import AuditEvent, Checkpoint
+from audit.integrity import VerificationFailed, do_verify_chain
+from audit.models import Alert, AuditEvent, Checkpoint
 from audit.services import ActingAs, Target, record
 from audit.verify import LAST, Kind, Span, verify, walk
 from tests.append_only import triggers_disabled
@@ -133,8 +135,10 @@ def _both_walks(settings: Settings, after: int = 0, upto: int = LAST) -> tuple[S
     return spans[0], spans[1]
 
 
-def _same(first: Span, second: Span) -> None:
-    assert astuple(first) == astuple(second)
+def _same(compiled: Span, python: Span) -> None:
+    assert (compiled.report.walk, python.report.walk) == ("compiled", "python")
+    python.report.walk = "compiled"
+    assert astuple(compiled) == astuple(python)
 
 
 TAMPERING: dict[str, tuple[list[str], Kind | None, int]] = {
@@ -243,16 +247,36 @@ def test_an_id_stored_as_text_or_real_is_an_edit(value: str, settings: Settings)
     assert finding is not None and (finding.kind, finding.seq) == (Kind.EDITED, 2)
 
 
-def test_a_row_the_compiled_walk_cannot_read_falls_back_or_is_refused(
+@pytest.mark.usefixtures("compiled")
+def test_a_hash_of_any_length_is_only_a_suspect() -> None:
+    _plain(4)
+    # PostgreSQL keeps the column to 64 characters; a shorter one is as wrong.
+    longer = "hash || hash || hash || hash || hash" if connection.vendor == "sqlite" else "substr(hash, 1, 40)"
+    _sql(f"UPDATE audit_auditevent SET hash = {longer} WHERE seq = 3")
+    walked = _compiled()
+    # Event 4 links to the true hash, so the walk also stops there; the suspect comes first.
+    assert [seq for seq, _hash in walked.suspects] == [3]
+    assert walked.finding is not None and walked.finding[:2] == ("inserted", 4)
+    finding = verify().finding
+    assert finding is not None and (finding.kind, finding.seq) == (Kind.EDITED, 3)
+
+
+def test_a_row_the_compiled_walk_cannot_read_falls_back_or_is_refused_and_alerted(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     if connection.vendor != "sqlite":
-        pytest.skip("PostgreSQL keeps the hash column to 64 characters")
+        pytest.skip("PostgreSQL keeps text in the hash column")
     _plain(4)
-    _sql("UPDATE audit_auditevent SET hash = hash || hash || hash || hash || hash WHERE seq = 3")
+    _sql("UPDATE audit_auditevent SET hash = X'00' WHERE seq = 3")
     settings.CUSTODY_AUDIT_WALKER = "compiled"
     with pytest.raises(walker.WalkerUnavailable, match="hash column"):
         verify()
+    # The nightly check and the command: a walk that cannot complete is alerted, never silent.
+    with pytest.raises(VerificationFailed):
+        do_verify_chain()
+    alert = Alert.objects.get(resolved_at__isnull=True)
+    assert alert.code == "audit.unverified" and "WalkerUnavailable" in alert.message
+    assert AuditEvent.objects.filter(action=Action.AUDIT_BROKEN, outcome=Outcome.FAILED).exists()
     settings.CUSTODY_AUDIT_WALKER = "auto"
     with caplog.at_level(logging.WARNING, logger="custody.audit"):
         finding = verify().finding
@@ -288,3 +312,49 @@ def test_the_system_check_names_a_missing_walker(settings: Settings, monkeypatch
     settings.CUSTODY_AUDIT_WALKER = "compiled"
     with pytest.raises(walker.WalkerUnavailable, match="not installed"):
         verify()
+
+
+def test_verify_audit_names_the_walk_it_used(settings: Settings) -> None:
+    _plain(3)
+    for choice in ("compiled", "python"):
+        settings.CUSTODY_AUDIT_WALKER = choice
+        out = StringIO()
+        call_command("verify_audit", stdout=out)
+        assert out.getvalue().startswith("OK: ") and f"({choice} walk)" in out.getvalue()
+
+
+def test_an_altered_table_definition_is_reported_before_any_walk(settings: Settings) -> None:
+    _plain(3)
+    statements = ["ALTER TABLE audit_auditevent ADD COLUMN shown text"]
+    if connection.vendor == "postgresql":
+        # numeric casts back to the original bigint; Django would read a Decimal
+        statements.append("ALTER TABLE audit_auditevent ALTER COLUMN case_id TYPE numeric")
+    _sql(*statements)
+    for choice in ("compiled", "python"):
+        settings.CUSTODY_AUDIT_WALKER = choice
+        finding = verify().finding
+        assert finding is not None and finding.kind is Kind.ALTERED
+        assert "shown" in finding.message
+        if connection.vendor == "postgresql":
+            assert "case_id (type 1700)" in finding.message
+    out = StringIO()
+    with pytest.raises(SystemExit) as exit_code:
+        call_command("verify_audit", stderr=out)
+    assert exit_code.value.code == 1 and out.getvalue().startswith("BROKEN (altered): ")
+    assert Alert.objects.get(resolved_at__isnull=True).code == "audit.table_altered"
+
+
+@pytest.mark.usefixtures("compiled")
+def test_a_session_not_reading_utf8_is_refused() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL converts text to a session encoding")
+    _plain(2)
+    with connection.cursor() as cursor:
+        cursor.execute("SET client_encoding TO 'LATIN1'")
+    try:
+        with pytest.raises(walker.WalkerUnavailable, match="client encoding"):
+            verify()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET client_encoding TO 'UTF8'")
+    assert verify().sound

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from audit.integrity import do_verify_chain
+from audit.integrity import VerificationFailed, do_verify_chain
 
 
 class Command(BaseCommand):
@@ -21,14 +21,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
-        report = do_verify_chain(username="verify_audit", workers=max(1, options["workers"]))
+        try:
+            report = do_verify_chain(username="verify_audit", workers=max(1, options["workers"]))
+        except VerificationFailed as error:
+            self.stderr.write(f"NOT VERIFIED: {error}")
+            sys.exit(1)
         elapsed = time.perf_counter() - started
         finding = report.finding
         if finding is None:
             self.stdout.write(
                 f"OK: {report.events} events (head #{report.head_seq}), "
-                f"{report.checkpoints} signed checkpoints verified in {elapsed:.1f} s."
+                f"{report.checkpoints} signed checkpoints verified in {elapsed:.1f} s ({report.walk} walk)."
             )
             return
-        self.stderr.write(f"BROKEN ({finding.kind.value}) at event #{finding.seq}: {finding.message}")
+        where = f" at event #{finding.seq}" if finding.seq else ""
+        self.stderr.write(f"BROKEN ({finding.kind.value}){where}: {finding.message}")
         sys.exit(1)
