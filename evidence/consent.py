@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, NoReturn
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -16,7 +16,16 @@ from cases.models import ConsentAction, Survivor
 from evidence.access import item_target
 from evidence.models import EvidenceItem
 
-__all__ = ["ConsentRefused", "Consents", "concerned_survivors", "require_use", "undetermined", "use_allowed"]
+__all__ = [
+    "ConsentRefused",
+    "Consents",
+    "UseRule",
+    "concerned_survivors",
+    "require_use",
+    "undetermined",
+    "use_allowed",
+    "use_rule",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,42 +43,62 @@ def require_use(
 ) -> Consents:
     """Every survivor the item concerns must consent to the team holding and using it (STORE_EVIDENCE).
 
-    The rule (fail closed): an item linked to survivors needs every one of them to consent. An item
-    of a case with survivors that is linked to none opens only once an editor marked it as
-    concerning no survivor; until then it is refused as undetermined. A copy (redacted or converted)
-    concerns the survivors of its original as well as its own. Only an item of a case without any
-    survivor, or one marked "concerns no survivor", needs no consent.
-
-    Call before the action's own transaction: a refusal is recorded by the consent service and must
-    survive; raises ``ConsentRefused`` with a message safe to show.
+    The rule is ``use_rule``'s. Call before the action's own transaction: a refusal is recorded by the
+    consent service and must survive; raises ``ConsentRefused`` with a message safe to show.
     """
-    survivors = concerned_survivors(item)
-    if not survivors:
-        if undetermined(item):
-            _refuse_undetermined(item=item, user=user, request=request, acting_as=acting_as, purpose=purpose)
+    rule = use_rule(item)
+    if rule.undetermined:
+        _refuse_undetermined(item=item, user=user, request=request, acting_as=acting_as, purpose=purpose)
+    if not rule.survivors:
         return Consents([], [])
     records = require_all(
-        survivors=survivors,
-        action=ConsentAction.STORE_EVIDENCE,
+        survivors=rule.survivors,
+        action=USE_ACTION,
         target="",
         user=user,
         request=request,
         acting_as=acting_as,
         purpose=purpose,
     )
-    return Consents([int(r.pk) for r in records], [survivor_target(s.pk) for s in survivors])
+    return Consents([int(r.pk) for r in records], [survivor_target(s.pk) for s in rule.survivors])
 
 
 def use_allowed(item: EvidenceItem) -> bool:
     """Whether ``require_use`` would allow the item's use now, asked without recording anything.
 
     For work that must not start without consent but whose outcome is recorded afterwards together
-    with the recorded check (``require_use``, which decides again and may still refuse).
+    with the recorded check (``require_use``, which decides again and may still refuse). Both read
+    ``use_rule``, and ``cases.consent.require`` decides each survivor with the same ``evaluate``.
+    """
+    rule = use_rule(item)
+    if rule.undetermined:
+        return False
+    return all(evaluate(s, USE_ACTION).allowed for s in rule.survivors)
+
+
+USE_ACTION: Final = ConsentAction.STORE_EVIDENCE
+
+
+@dataclass(frozen=True, slots=True)
+class UseRule:
+    """What using an item's content needs: each survivor's consent to ``USE_ACTION``, or nothing, or a refusal."""
+
+    survivors: list[Survivor]
+    # Refused whatever anyone consented to: nobody has said whom the item concerns.
+    undetermined: bool
+
+
+def use_rule(item: EvidenceItem) -> UseRule:
+    """The rule (fail closed) for using an item's content, shared by ``require_use`` and ``use_allowed``.
+
+    An item linked to survivors needs every one of them to consent. An item of a case with survivors
+    that is linked to none opens only once an editor marked it as concerning no survivor; until then it
+    is refused as undetermined. A copy (redacted or converted) concerns the survivors of its original as
+    well as its own. Only an item of a case without any survivor, or one marked "concerns no survivor",
+    needs no consent.
     """
     survivors = concerned_survivors(item)
-    if not survivors:
-        return not undetermined(item)
-    return all(evaluate(s, ConsentAction.STORE_EVIDENCE).allowed for s in survivors)
+    return UseRule(survivors=survivors, undetermined=not survivors and undetermined(item))
 
 
 UNDETERMINED = _(
@@ -96,7 +125,7 @@ def undetermined(item: EvidenceItem) -> bool:
 
 def _refuse_undetermined(
     *, item: EvidenceItem, user: Any, request: HttpRequest | None, acting_as: ActingAs | None, purpose: str
-) -> None:
+) -> NoReturn:
     # Recorded in its own transaction: the refused action never starts, the refusal must stay.
     with transaction.atomic():
         record(
@@ -108,6 +137,6 @@ def _refuse_undetermined(
             purpose=purpose,
             case_id=item.case_id,
             targets=[item_target(item.pk)],
-            details={"action": str(ConsentAction.STORE_EVIDENCE), "target": "", "state": "undetermined"},
+            details={"action": str(USE_ACTION), "target": "", "state": "undetermined"},
         )
-    raise ConsentRefused(UNDETERMINED, state=State.NONE, survivor_id=0, action=ConsentAction.STORE_EVIDENCE, target="")
+    raise ConsentRefused(UNDETERMINED, state=State.NONE, survivor_id=0, action=USE_ACTION, target="")
