@@ -22,6 +22,7 @@ DEADLINE_REMINDER: Final = "deadline.reminder"
 CONSENT_ENDED: Final = "consent.ended"
 GRANT_SUSPENDED: Final = "grant.suspended"
 GRANT_CONSENT_MISSING: Final = "grant.consent_missing"
+GRANT_CONSENT_MISSING_ADDED: Final = "grant.consent_missing_added"
 GRANT_CONSENT_WITHDRAWN: Final = "grant.consent_withdrawn"
 GRANT_ACCESS_SUSPENDED: Final = "grant.access_suspended"
 GRANT_EXPIRING: Final = "grant.expiring"
@@ -35,6 +36,10 @@ MESSAGES: Final[Mapping[str, Promise]] = {
     GRANT_CONSENT_MISSING: _(
         "%(case)s: the grant to %(team)s for “%(purpose)s” was suspended: %(survivor)s, now linked to an item it "
         "covers, has not consented to “%(action)s”."
+    ),
+    GRANT_CONSENT_MISSING_ADDED: _(
+        "%(case)s: the grant to %(team)s for “%(purpose)s” was suspended: %(survivor)s, added to the case since, has "
+        "not consented to “%(action)s”. Make a new grant once the consent is recorded."
     ),
     GRANT_CONSENT_WITHDRAWN: _(
         "%(case)s: the grant to %(team)s for “%(purpose)s” was suspended: %(survivor)s no longer consents to "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -280,6 +281,46 @@ def on_consent_withdrawn(
         )
 
 
+class Newcomer(StrEnum):
+    """How survivors came to be concerned by material a grant already covered."""
+
+    # Linked to an item the grant reaches (``evidence.survivor_links.recheck_new_links``).
+    LINKED = "linked"
+    # Added to the case: a whole-case grant covers every survivor of the case, and a grant of
+    # originals shows the grantee the case's roster (``do_recheck_for_new_survivor``).
+    ADDED = "added"
+
+
+# What the suspension's audit event and the owner's notice say, per way of becoming concerned.
+_SUSPENSION_REASON: dict[Newcomer, tuple[str, str]] = {
+    Newcomer.LINKED: ("survivor linked without consent", notices.GRANT_CONSENT_MISSING),
+    Newcomer.ADDED: ("survivor added to the case without consent", notices.GRANT_CONSENT_MISSING_ADDED),
+}
+
+
+def do_recheck_for_new_survivor(
+    *,
+    survivor: Survivor,
+    user: UserLike,
+    request: HttpRequest | None = None,
+    acting_as: ActingAs | None = None,
+) -> dict[str, list[int]]:
+    """A survivor just added to a case: the live whole-case grants are judged against them (``do_recheck_grants``).
+
+    Run in the transaction that adds the survivor. Grants limited to chosen items are left to the
+    link of the survivor to those items.
+    """
+    whole_case = Grant.objects.filter(case_id=survivor.case_id, item_scoped=False)
+    return do_recheck_grants(
+        grants=whole_case,
+        survivors=[survivor],
+        user=user,
+        request=request,
+        acting_as=acting_as,
+        newcomer=Newcomer.ADDED,
+    )
+
+
 def do_recheck_grants(
     *,
     grants: Iterable[Grant],
@@ -287,15 +328,16 @@ def do_recheck_grants(
     user: UserLike,
     request: HttpRequest | None = None,
     acting_as: ActingAs | None = None,
+    newcomer: Newcomer = Newcomer.LINKED,
 ) -> dict[str, list[int]]:
     """Survivors newly concerned by material live grants cover: each grant rests on their consent too.
 
     A grant that needed consent (another organisation, another country, originals) was checked
-    against the survivors concerned when it was made; a survivor linked later was never asked. Here
-    each such grant either gets that survivor's consent registered as a dependency (so a later
-    withdrawal suspends it) or, where a consent it needs is missing, is suspended at once, audited,
-    and told of like a withdrawal (``_tell_suspension``). Runs in the
-    caller's transaction (the link's), so the link never exists without the grants judged.
+    against the survivors concerned when it was made; a survivor linked or added later was never
+    asked. Here each such grant either gets that survivor's consent registered as a dependency (so a
+    later withdrawal suspends it) or, where a consent it needs is missing, is suspended at once,
+    audited, and told of like a withdrawal (``_tell_suspension``). Runs in the caller's transaction
+    (the link's, or the survivor's creation), so neither exists without the grants judged.
     """
     outcome: dict[str, list[int]] = {"registered": [], "suspended": []}
     now = timezone.now()
@@ -310,7 +352,9 @@ def do_recheck_grants(
         try:
             records = [require(survivor=s, action=a, target=t, **common) for s in survivors for a, t in needed]
         except ConsentRefused as refused:
-            _suspend_for_missing_consent(grant, refused, user=user, request=request, acting_as=acting_as)
+            _suspend_for_missing_consent(
+                grant, refused, newcomer=newcomer, user=user, request=request, acting_as=acting_as
+            )
             outcome["suspended"].append(grant.pk)
             continue
         for consent in records:
@@ -320,8 +364,15 @@ def do_recheck_grants(
 
 
 def _suspend_for_missing_consent(
-    grant: Grant, refused: ConsentRefused, *, user: UserLike, request: HttpRequest | None, acting_as: ActingAs | None
+    grant: Grant,
+    refused: ConsentRefused,
+    *,
+    newcomer: Newcomer,
+    user: UserLike,
+    request: HttpRequest | None,
+    acting_as: ActingAs | None,
 ) -> None:
+    reason, code = _SUSPENSION_REASON[newcomer]
     _end(grant, state=GrantState.SUSPENDED, user=user)
     record(
         action=Action.GRANT_SUSPENDED,
@@ -335,11 +386,11 @@ def _suspend_for_missing_consent(
             "action": refused.action,
             "target": refused.target,
             "state": str(refused.state),
-            "reason": "survivor linked without consent",
+            "reason": reason,
         },
     )
     survivor = Survivor.objects.get(pk=refused.survivor_id)
-    _tell_suspension(grant, code=notices.GRANT_CONSENT_MISSING, survivor=survivor.code, action=refused.action)
+    _tell_suspension(grant, code=code, survivor=survivor.code, action=refused.action)
 
 
 def _tell_suspension(grant: Grant, *, code: str, survivor: str, action: str) -> None:

@@ -24,6 +24,7 @@ from cases import sealing
 from cases.approvals import ApprovalRefused, usable_approval, use_approval
 from cases.consent import survivor_target
 from cases.models import ApprovalKind, Case, Guardian, SealedIdentity, Survivor
+from cases.sharing import do_recheck_for_new_survivor
 from teams.policy import Perm, SurvivorRef, actor_for, decide
 
 
@@ -93,7 +94,12 @@ def do_create_survivor(
     request: HttpRequest | None = None,
     **fields: Any,
 ) -> Survivor:
-    """Register a survivor under a fresh code; the creator becomes the first identity custodian."""
+    """Register a survivor under a fresh code; the creator becomes the first identity custodian.
+
+    The case's live whole-case grants are judged against the newcomer in the same transaction
+    (``cases.sharing.do_recheck_for_new_survivor``): one that needs consents they have not given is
+    suspended. The creation's event lists the grants judged.
+    """
     with transaction.atomic():
         survivor = Survivor(case=case, code=next_code(case), created_by_id=user.pk, **fields)
         if survivor.child_now:
@@ -103,6 +109,7 @@ def do_create_survivor(
         survivor.custodians.add(user.pk)
         for label, relationship in guardians:
             Guardian.objects.create(survivor=survivor, label=label, relationship=relationship)
+        grants = do_recheck_for_new_survivor(survivor=survivor, user=user, request=request, acting_as=acting_as)
         record(
             action=Action.SURVIVOR_CREATED,
             user=user,
@@ -110,7 +117,11 @@ def do_create_survivor(
             request=request,
             case_id=case.pk,
             targets=[survivor_target(survivor.pk)],
-            details={"code": survivor.code, "child_now": survivor.child_now},
+            details={
+                "code": survivor.code,
+                "child_now": survivor.child_now,
+                **{f"grants_{outcome}": ids for outcome, ids in grants.items() if ids},
+            },
         )
         if identity is not None:
             do_seal_identity(survivor=survivor, identity=identity, user=user, acting_as=acting_as, request=request)
