@@ -1,7 +1,9 @@
 """Survivors chosen at intake are judged against the live grants like survivors linked later, on every intake path.
 
-A whole-case grant reaches an item the moment it is stored: a survivor added to the case after the
-grant was made, and named on a new item at intake, must consent to that grant or the grant is suspended.
+A whole-case grant reaches an item the moment it is stored: a survivor of the case who never consented
+to that grant, named on a new item at intake, must consent to it or the grant is suspended. Registering a
+survivor already judges the whole-case grants (test_grants_on_new_survivor.py); the newcomer here is
+written directly, as rows imported from elsewhere would be, so that the intake's own check is what acts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from cases.models import ConsentAction, ConsentDependency, Grant, GrantState, Notification, Survivor
-from cases.survivors import do_create_survivor
 from tests.evidence.test_resumable import _create, _patch
 from tests.sharing.conftest import ShareWorld
 
@@ -28,7 +29,8 @@ def _granted_then_new_survivor(sw: ShareWorld) -> tuple[Grant, Survivor]:
     sw.consent_to_foreign_team()
     grant = sw.grant()
     assert ConsentDependency.objects.filter(object_id=str(grant.pk), survivor=sw.survivor).exists()
-    return grant, do_create_survivor(case=sw.case, user=sw.world.member)
+    newcomer = Survivor.objects.create(case=sw.case, code="S-CAF-0102", age_band="18-24", created_by=sw.world.member)
+    return grant, newcomer
 
 
 def _assert_suspended_at_intake(sw: ShareWorld, grant: Grant, newcomer: Survivor, channel: str) -> None:
