@@ -53,7 +53,7 @@ MESSAGES: Final[Mapping[str, Promise]] = {
     GRANT_EXPIRING: _("Access to case %(case)s granted for “%(purpose)s” ends on %(date)s."),
     PRODUCTION_SUSPENDED: _(
         "%(case)s: downloads of court production %(production)s were stopped: %(survivor)s, now linked to an item "
-        "it holds, has not consented to “%(action)s”. Build a new production once the consent is recorded."
+        "it holds, has not consented to “%(action)s”. A coalition lead can resume them once the consent is recorded."
     ),
 }
 

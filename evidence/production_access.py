@@ -27,6 +27,7 @@ def production_ref(production: Production) -> ProductionRef:
         recipient_team_id=production.recipient_team_id,
         consent_active=consent_active(production),
         grant_ids=frozenset(int(g) for g in production.recipient_grants or ()),
+        suspended_for_link=production.consent_suspended_at is not None,
     )
 
 

@@ -4,6 +4,8 @@ The release registered the consent of every survivor its items concerned then. A
 afterwards must consent to storage and to use before the production's forum too: registered as
 dependencies when given (a later withdrawal suspends the downloads), else the downloads stop at once.
 A built production that is not yet released needs nothing here: its release re-checks every survivor.
+Once the consents are recorded, a coalition lead of the owning organisation lifts the suspension
+(``do_lift_suspension``), which checks them again at that moment.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from audit.actions import Action
+from audit.actions import Action, Outcome
 from audit.services import ActingAs
 from cases import notices
 from cases.consent import ConsentRefused, register_dependency, require_all, survivor_target
@@ -24,8 +29,8 @@ from cases.sharing import leads_of
 from evidence.access import item_target
 from evidence.production_models import Production, ProductionState
 from evidence.production_revocation import included_rows
-from evidence.production_selectors import DEPENDENCY_KIND
-from evidence.production_services import PURPOSE, _record
+from evidence.production_selectors import DEPENDENCY_KIND, consent_withdrawn
+from evidence.production_services import PURPOSE, ProductionRefused, _record, concerned, recheck_consent
 
 
 def recheck_for_linked(
@@ -113,3 +118,92 @@ def _tell(production: Production, refused: ConsentRefused, survivors: Sequence[S
         "action": refused.action,
     }
     do_notify_people(case=case, users=people, code=notices.PRODUCTION_SUSPENDED, params=params)
+
+
+WITHDRAWN = gettext_lazy(
+    "A survivor withdrew a consent this production relies on: its downloads stay stopped. Build a new production "
+    "once the survivor consents again."
+)
+
+
+def do_lift_suspension(
+    *, production: Production, user: Any, acting_as: ActingAs | None = None, request: HttpRequest | None = None
+) -> Production:
+    """Resume the downloads a survivor linked later stopped, once the consents it lacked are on record.
+
+    Decided at this moment by the release's rule (``recheck_consent``, recorded): every survivor the
+    included items concern now consents to storage and to the production's forum, or the lift is
+    refused and the refusal kept (``production.release_refused``). The consents are registered as
+    dependencies and the suspension cleared in one transaction with its event (``production.released``
+    with ``suspension_lifted``: the downloads are released again). A withdrawal's suspension is never
+    lifted: it is the survivor's own decision, and a new production asks them again.
+    """
+    if consent_withdrawn(production):
+        raise _refuse_lift(production, user, acting_as, request, str(WITHDRAWN))
+    try:
+        records = recheck_consent(production, user, request, acting_as)
+    except ConsentRefused as refused:
+        message = _("The downloads stay stopped: %(reason)s") % {"reason": refused.message}
+        raise _refuse_lift(production, user, acting_as, request, message) from refused
+    try:
+        return _lift(production, records, user, acting_as, request)
+    except ConsentRefused as refused:
+        # Withdrawn since the check above: registering it as a dependency refuses.
+        message = _("The downloads stay stopped: %(reason)s") % {"reason": refused.message}
+        raise _refuse_lift(production, user, acting_as, request, message) from refused
+    except ProductionRefused as refused:
+        raise _refuse_lift(production, user, acting_as, request, refused.message) from refused
+
+
+def _lift(
+    production: Production,
+    records: list[ConsentRecord],
+    user: Any,
+    acting_as: ActingAs | None,
+    request: HttpRequest | None,
+) -> Production:
+    with transaction.atomic():
+        # The production's lock is the one a link takes (``recheck_for_linked``): no survivor is linked between
+        # the comparison below and the commit.
+        locked = Production.objects.select_for_update().select_related("case").get(pk=production.pk)
+        if locked.state != ProductionState.RELEASED or locked.consent_suspended_at is None:
+            raise ProductionRefused(_("This production's downloads are not stopped for a survivor linked later."))
+        if consent_withdrawn(locked):
+            raise ProductionRefused(str(WITHDRAWN))
+        checked = {r.survivor_id for r in records}
+        if not {s.pk for s in concerned(locked)} <= checked:
+            raise ProductionRefused(_("A survivor was linked to one of its items meanwhile: try again."))
+        for consent in records:
+            register_dependency(consent_record=consent, kind=DEPENDENCY_KIND, object_id=locked.pk)
+        suspended_at = locked.consent_suspended_at
+        locked.consent_suspended_at = None
+        locked.save(update_fields=["consent_suspended_at"])
+        _record(
+            Action.PRODUCTION_RELEASED,
+            locked,
+            user,
+            acting_as,
+            request,
+            consent_record_id=records[0].pk if records else None,
+            targets=[survivor_target(pk) for pk in sorted(checked)],
+            consents=[r.pk for r in records],
+            suspension_lifted=suspended_at.isoformat(),
+        )
+    return locked
+
+
+def _refuse_lift(
+    production: Production, user: Any, acting_as: ActingAs | None, request: HttpRequest | None, message: str
+) -> ProductionRefused:
+    with transaction.atomic():
+        _record(
+            Action.PRODUCTION_RELEASE_REFUSED,
+            production,
+            user,
+            acting_as,
+            request,
+            outcome=Outcome.DENIED,
+            reason=str(message),
+            step="lift_suspension",
+        )
+    return ProductionRefused(str(message))

@@ -83,7 +83,8 @@ class Production(models.Model):
     # The run's heartbeat (claim, then each document written). Another delivery of the build takes it
     # over only once it has been silent longer than RUN_SILENCE (its worker died); before, it does nothing.
     run_seen_at = models.DateTimeField(null=True, blank=True)
-    # Set when a survivor linked later to a released item lacks consent: downloads stop for good.
+    # Set when a survivor linked later to a released item lacks consent: downloads stop until a coalition
+    # lead lifts it with every consent on record (production_linking.do_lift_suspension).
     consent_suspended_at = models.DateTimeField(null=True, blank=True)
     built_at = models.DateTimeField(null=True, blank=True)
     progress_done = models.PositiveIntegerField(default=0)

@@ -125,9 +125,12 @@ def prefix_used_elsewhere(case: Case, prefix: str) -> bool:
 
 def consent_active(production: Production) -> bool:
     """False once a survivor withdrew a consent the released production relies on, or one linked later lacks it."""
-    if production.consent_suspended_at is not None:
-        return False
-    return not ConsentDependency.objects.filter(
+    return production.consent_suspended_at is None and not consent_withdrawn(production)
+
+
+def consent_withdrawn(production: Production) -> bool:
+    """A survivor withdrew (or refused) a consent registered for the production: its downloads stay stopped."""
+    return ConsentDependency.objects.filter(
         kind=DEPENDENCY_KIND, object_id=str(production.pk), state=DependencyState.SUSPENDED
     ).exists()
 

@@ -401,11 +401,16 @@ def _survivors(rows: Iterable[ProductionItem]) -> list[Survivor]:
     return [found[k] for k in sorted(found)]
 
 
+def concerned(production: Production) -> list[Survivor]:
+    """Every survivor an included item (or the copy produced from it) concerns now."""
+    return _survivors(_included(production))
+
+
 def recheck_consent(
     production: Production, user: Any, request: HttpRequest | None, acting_as: ActingAs | None
 ) -> list[ConsentRecord]:
     """Every survivor of every included item must still consent to storage and to this forum (recorded)."""
-    survivors = _survivors(_included(production))
+    survivors = concerned(production)
     common: dict[str, Any] = {"user": user, "request": request, "acting_as": acting_as, "purpose": PURPOSE}
     # Both consents are registered as dependencies: withdrawing either suspends the downloads.
     stored = require_all(survivors=survivors, action=ConsentAction.STORE_EVIDENCE, **common)

@@ -23,11 +23,12 @@ from evidence.production_access import get_production_for, missing_production, p
 from evidence.production_build import do_fail_stale_build, stale_before
 from evidence.production_decisions import recipient_country
 from evidence.production_forms import ApprovalForm, ProductionForm, SearchForm, WithholdForm
+from evidence.production_linking import do_lift_suspension
 from evidence.production_models import ProducedForm, Production, ProductionState
 from evidence.production_package import package_chunks, package_filename
 from evidence.production_selectors import (
     ItemFilter,
-    consent_active,
+    consent_withdrawn,
     matching,
     productions_of,
     rows_of,
@@ -150,10 +151,14 @@ def detail(request: HttpRequest, production_id: int) -> HttpResponse:
     _viewed(request, decision, production.case_id, production_target(production.pk))
     actor = request_actor(request)
     case_ref = production.case.as_ref()
+    ref = production_ref(production)
+    withdrawn = consent_withdrawn(production)
     may = {
         "manage": bool(decide(actor, Perm.PRODUCTION_MANAGE, case_ref)),
         "approve": bool(decide(actor, Perm.APPROVAL_DECIDE, case_ref)),
-        "download": bool(decide(actor, Perm.PRODUCTION_DOWNLOAD, production_ref(production))),
+        "download": bool(decide(actor, Perm.PRODUCTION_DOWNLOAD, ref)),
+        # A withdrawal's suspension is never lifted (the service refuses): no button for it.
+        "lift": bool(decide(actor, Perm.PRODUCTION_LIFT_SUSPENSION, ref)) and not withdrawn,
     }
     follows = bool(decide(actor, Perm.PRODUCTION_VIEW, case_ref))
     rows = list(rows_of(production)) if follows else []
@@ -169,7 +174,8 @@ def detail(request: HttpRequest, production_id: int) -> HttpResponse:
         "searches": saved_searches(production.case) if editable else [],
         "approval": pending_approval(production) if production.contains_originals else None,
         "approval_form": ApprovalForm(),
-        "consent_active": consent_active(production),
+        "consent_active": ref.consent_active,
+        "withdrawn": withdrawn,
         "withheld": sum(1 for r in rows if r.form == ProducedForm.WITHHELD),
         "destination": _destination(production),
         "stale": production.state == ProductionState.BUILDING
@@ -345,6 +351,20 @@ def revoke(request: HttpRequest, production_id: int) -> HttpResponseBase:
     except ProductionRefused as refused:
         return _refused(request, production, refused.message)
     messages.success(request, _("Production revoked: its package can no longer be downloaded."))
+    return _back(production)
+
+
+@login_required
+@require_POST
+def lift_suspension(request: HttpRequest, production_id: int) -> HttpResponseBase:
+    production, decision = get_production_for(request, production_id, Perm.PRODUCTION_LIFT_SUSPENSION)
+    if confirm := sudo_redirect(request):
+        return confirm
+    try:
+        do_lift_suspension(production=production, user=request.user, acting_as=acting_as(decision), request=request)
+    except ProductionRefused as refused:
+        return _refused(request, production, refused.message)
+    messages.success(request, _("Downloads resumed: every survivor's consent is on record."))
     return _back(production)
 
 

@@ -86,6 +86,7 @@ class Perm(StrEnum):
     PRODUCTION_MANAGE = "production.manage"
     PRODUCTION_RELEASE = "production.release"
     PRODUCTION_DOWNLOAD = "production.download"
+    PRODUCTION_LIFT_SUSPENSION = "production.lift_suspension"
     # -- end of productions permissions --
 
 
@@ -597,6 +598,8 @@ class ProductionRef:
     consent_active: bool = True
     # The recipient team's grants that allowed the produced items' levels at build: all must stay live.
     grant_ids: frozenset[int] = frozenset()
+    # Downloads stopped because a survivor linked later to one of its items had not consented.
+    suspended_for_link: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -636,6 +639,19 @@ def _production_download(actor: Actor, ref: ProductionRef) -> Decision:
         if grant.team_id == ref.recipient_team_id:
             return allow(m) if ref.grant_ids <= _live_team_grant_ids(ref) else deny(NOT_PERMITTED)
     return deny(NOT_PERMITTED)
+
+
+def _production_lift_suspension(actor: Actor, ref: ProductionRef) -> Decision:
+    """Resume the downloads a survivor linked later stopped: the owner's coalition leads, as for grants.
+
+    The service re-checks the consents at that moment; a withdrawal's suspension is never lifted.
+    """
+    m = actor.in_organisation(ref.case.organisation_id, {Role.COALITION_LEAD})
+    if not m:
+        return deny(NOT_PERMITTED)
+    if ref.state != "released" or not ref.suspended_for_link:
+        return deny(_("Only a released production stopped for a survivor linked later can be resumed."))
+    return allow(m)
 
 
 def _live_team_grant_ids(ref: ProductionRef) -> set[int]:
@@ -740,6 +756,7 @@ _RULES: dict[Perm, Rule] = {
     Perm.PRODUCTION_MANAGE: _production_manage,
     Perm.PRODUCTION_RELEASE: _production_release,
     Perm.PRODUCTION_DOWNLOAD: _production_download,
+    Perm.PRODUCTION_LIFT_SUSPENSION: _production_lift_suspension,
     # -- end of productions rules --
 }
 

@@ -83,6 +83,7 @@ def _write_calls(pw: ProdWorld, production: Production) -> list[tuple[str, dict[
         (reverse("productions:decide_approval", args=[p]), {"decision": "approve"}),
         (reverse("productions:release", args=[p]), {}),
         (reverse("productions:revoke", args=[p]), {}),
+        (reverse("productions:lift_suspension", args=[p]), {}),
     ]
 
 
