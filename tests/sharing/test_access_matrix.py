@@ -317,6 +317,10 @@ WRITES: dict[str, frozenset[str]] = {
     "productions:decide_approval": frozenset({"lead"}),
     "productions:release": frozenset({"lead", "member"}),
     "productions:revoke": frozenset({"lead", "member"}),
+    # Only a released production stopped for a survivor linked later can be resumed (a policy fact, like a
+    # release's "built"): on this built one nobody gets past the policy. The personas on a stopped one:
+    # tests/evidence/production/test_workflow_lift_suspension.py.
+    "productions:lift_suspension": frozenset(),
 }
 # Personas who may see the object and are told why the write is refused (not 404: the object is no
 # secret to them); nothing may change either.
