@@ -153,6 +153,14 @@ class Action(models.TextChoices):
         "production.suspended",
         _("Court production downloads suspended: a survivor linked later has not consented"),
     )
+    PRODUCTION_SUSPENSION_LIFTED = (
+        "production.suspension_lifted",
+        _("Court production downloads resumed: the missing consents are recorded"),
+    )
+    PRODUCTION_SUSPENSION_LIFT_REFUSED = (
+        "production.suspension_lift_refused",
+        _("Court production downloads not resumed: a consent is still missing"),
+    )
     # -- end of productions section --
 
 

@@ -179,7 +179,7 @@ def _lift(
         locked.consent_suspended_at = None
         locked.save(update_fields=["consent_suspended_at"])
         _record(
-            Action.PRODUCTION_RELEASED,
+            Action.PRODUCTION_SUSPENSION_LIFTED,
             locked,
             user,
             acting_as,
@@ -197,7 +197,7 @@ def _refuse_lift(
 ) -> ProductionRefused:
     with transaction.atomic():
         _record(
-            Action.PRODUCTION_RELEASE_REFUSED,
+            Action.PRODUCTION_SUSPENSION_LIFT_REFUSED,
             production,
             user,
             acting_as,

@@ -58,7 +58,7 @@ def test_the_lift_is_refused_while_a_consent_is_missing_then_resumes_the_downloa
     assert "restent arrêtés" in refused.value.message and newcomer.code in refused.value.message
     production.refresh_from_db()
     assert production.consent_suspended_at is not None and not _downloadable(pw, production)
-    refusal = AuditEvent.objects.get(action="production.release_refused")
+    refusal = AuditEvent.objects.get(action="production.suspension_lift_refused")
     assert refusal.outcome == "denied" and refusal.details["step"] == "lift_suspension"
     assert AuditEvent.objects.filter(action="consent.refused", details__action="proceedings").exists()
 
@@ -66,7 +66,7 @@ def test_the_lift_is_refused_while_a_consent_is_missing_then_resumes_the_downloa
     lifted = do_lift_suspension(production=production, user=pw.world.lead)
     assert lifted.consent_suspended_at is None and lifted.state == ProductionState.RELEASED
     assert _downloadable(pw, production)
-    event = AuditEvent.objects.filter(action="production.released").latest("seq")
+    event = AuditEvent.objects.filter(action="production.suspension_lifted").latest("seq")
     assert event.actor_username == pw.world.lead.username and "suspension_lifted" in event.details
     assert f"cases.survivor:{newcomer.pk}" in event.targets
     registered = ConsentDependency.objects.filter(survivor=newcomer, object_id=str(production.pk))
