@@ -31,6 +31,12 @@ def grants_of_case(case_id: int) -> QuerySet[Grant]:
     )
 
 
+def grantee_team_names(grant_ids: list[int]) -> list[str]:
+    """The teams the given grants were made to, by name, each once."""
+    names = Grant.objects.filter(pk__in=grant_ids).values_list("grantee_team__name", flat=True)
+    return sorted(set(names))
+
+
 def pending_approvals(case_id: int) -> QuerySet[ApprovalRequest]:
     return ApprovalRequest.objects.filter(case_id=case_id, state=ApprovalState.PENDING).select_related("requested_by")
 

@@ -84,6 +84,14 @@ def next_code(case: Case) -> str:
     return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
 
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A survivor just registered, and the whole-case grants their registration suspended."""
+
+    survivor: Survivor
+    grants_suspended: list[int]
+
+
 def do_create_survivor(
     *,
     case: Case,
@@ -94,11 +102,34 @@ def do_create_survivor(
     request: HttpRequest | None = None,
     **fields: Any,
 ) -> Survivor:
+    """Register a survivor (``do_register_survivor``) when the caller has no use for the grants it suspended."""
+    return do_register_survivor(
+        case=case,
+        user=user,
+        identity=identity,
+        guardians=guardians,
+        acting_as=acting_as,
+        request=request,
+        **fields,
+    ).survivor
+
+
+def do_register_survivor(
+    *,
+    case: Case,
+    user: UserLike,
+    identity: IdentityData | None = None,
+    guardians: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> Registration:
     """Register a survivor under a fresh code; the creator becomes the first identity custodian.
 
     The case's live whole-case grants are judged against the newcomer in the same transaction
     (``cases.sharing.do_recheck_for_new_survivor``): one that needs consents they have not given is
-    suspended. The creation's event lists the grants judged.
+    suspended. The creation's event lists the grants judged; the grants suspended are returned so
+    that the person registering can be told.
     """
     with transaction.atomic():
         survivor = Survivor(case=case, code=next_code(case), created_by_id=user.pk, **fields)
@@ -125,7 +156,7 @@ def do_create_survivor(
         )
         if identity is not None:
             do_seal_identity(survivor=survivor, identity=identity, user=user, acting_as=acting_as, request=request)
-    return survivor
+    return Registration(survivor=survivor, grants_suspended=grants["suspended"])
 
 
 SURVIVOR_FIELDS = ("age_band", "child_at_incident", "child_now", "preferred_language", "safety_notes")

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -47,14 +48,15 @@ from cases.forms import (
     SurvivorUpdateForm,
     WithdrawForm,
 )
-from cases.models import ApprovalKind, Notification, Survivor
+from cases.models import ApprovalKind, Case, Notification, Survivor
 from cases.receipt import ReceiptContact, do_print_receipt
+from cases.sharing_selectors import grantee_team_names
 from cases.survivors import (
     IdentityData,
     RevealRefused,
     authorise_reveal,
     do_add_custodian,
-    do_create_survivor,
+    do_register_survivor,
     do_reveal_identity,
     do_seal_identity,
     do_update_survivor,
@@ -182,7 +184,7 @@ def survivor_create(request: HttpRequest, case_id: int) -> HttpResponse:
         data = form.cleaned_data
         identity = IdentityData.from_dict(form.identity())
         guardian = data["guardian_relationship"].strip()
-        survivor = do_create_survivor(
+        registration = do_register_survivor(
             case=case,
             user=request.user,
             acting_as=acting_as(decision),
@@ -195,8 +197,26 @@ def survivor_create(request: HttpRequest, case_id: int) -> HttpResponse:
             preferred_language=data["preferred_language"],
             safety_notes=data["safety_notes"],
         )
-        return redirect("cases:survivor", survivor_id=survivor.pk)
+        if registration.grants_suspended:
+            _tell_grants_suspended(request, case, registration.grants_suspended)
+        return redirect("cases:survivor", survivor_id=registration.survivor.pk)
     return render(request, "cases/survivor_form.html", {"case": case, "form": form})
+
+
+def _tell_grants_suspended(request: HttpRequest, case: Case, grant_ids: list[int]) -> None:
+    # The grantee teams are named only to those who may see the case's grants (its sharing page).
+    count = len(grant_ids)
+    text = ngettext(
+        "Registering this survivor suspended %(count)d grant of access to the whole case, because it needs "
+        "their consent. A coalition lead can grant it again once the consent is recorded.",
+        "Registering this survivor suspended %(count)d grants of access to the whole case, because they need "
+        "their consent. A coalition lead can grant them again once the consent is recorded.",
+        count,
+    ) % {"count": count}
+    if decide(request_actor(request), Perm.GRANT_MANAGE, case.as_ref()):
+        teams = ", ".join(grantee_team_names(grant_ids))
+        text = " ".join((text, _("Teams that lost access: %(teams)s.") % {"teams": teams}))
+    messages.warning(request, text)
 
 
 @login_required

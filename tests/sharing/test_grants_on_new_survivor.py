@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -69,6 +70,49 @@ def test_a_survivor_added_through_the_page_is_judged_too(sw: ShareWorld, login: 
     assert grant.state == GrantState.SUSPENDED
     created = AuditEvent.objects.filter(action="survivor.created").latest("seq")
     assert created.details["grants_suspended"] == [grant.pk] and created.actor_username == sw.world.member.username
+
+
+def _register_on_the_page(sw: ShareWorld, login: Any, user: Any, **headers: str) -> list[str]:
+    client = login(user, Client(headers={"X-Forwarded-Proto": "https", **headers}))
+    response = client.post(
+        reverse("cases:survivor_create", args=[sw.case.pk]), {"age_band": "25-39", "preferred_language": "fr"}
+    )
+    assert response.status_code == 302
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_the_editor_registering_is_told_how_many_grants_were_suspended_without_the_teams(
+    sw: ShareWorld, login: Any
+) -> None:
+    _originals(sw)
+    sw.grant(level=GrantLevel.REDACTED)
+    assert not decide(actor_for(sw.world.member), Perm.GRANT_MANAGE, sw.case.as_ref())
+    (told,) = _register_on_the_page(sw, login, sw.world.member)
+    assert "suspended 2 grants of access to the whole case" in told
+    assert "A coalition lead can grant them again once the consent is recorded." in told
+    assert sw.world.team_tcc.name not in told and "Teams" not in told
+    Grant.objects.filter(case=sw.case).update(state=GrantState.ACTIVE)
+    (french,) = _register_on_the_page(sw, login, sw.world.member, **{"Accept-Language": "fr"})
+    assert "a suspendu 2 autorisations d\u2019accès à l\u2019ensemble du dossier" in french
+    assert "Un responsable de coalition pourra les accorder de nouveau" in french
+    assert sw.world.team_tcc.name not in french
+
+
+def test_a_lead_registering_is_also_told_which_teams_lost_access(sw: ShareWorld, login: Any) -> None:
+    _originals(sw)
+    assert decide(actor_for(sw.world.lead), Perm.GRANT_MANAGE, sw.case.as_ref())
+    (told,) = _register_on_the_page(sw, login, sw.world.lead)
+    assert "suspended 1 grant of access to the whole case" in told and "grant it again" in told
+    assert told.endswith(f"Teams that lost access: {sw.world.team_tcc.name}.")
+    Grant.objects.filter(case=sw.case).update(state=GrantState.ACTIVE)
+    (french,) = _register_on_the_page(sw, login, sw.world.lead, **{"Accept-Language": "fr"})
+    assert "a suspendu 1 autorisation d\u2019accès" in french
+    assert french.endswith(f"Équipes qui ont perdu l\u2019accès : {sw.world.team_tcc.name}.")
+
+
+def test_nothing_is_said_when_no_grant_was_suspended(sw: ShareWorld, login: Any) -> None:
+    sw.grant(level=GrantLevel.REDACTED, grantee_team=TeamFactory(organisation=sw.world.org_car, slug="sib"))
+    assert _register_on_the_page(sw, login, sw.world.lead) == []
 
 
 def test_grants_that_need_no_consent_or_cover_chosen_items_are_left_alone(sw: ShareWorld) -> None:
