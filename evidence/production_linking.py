@@ -5,7 +5,10 @@ afterwards must consent to storage and to use before the production's forum too:
 dependencies when given (a later withdrawal suspends the downloads), else the downloads stop at once.
 A built production that is not yet released needs nothing here: its release re-checks every survivor.
 Once the consents are recorded, a coalition lead of the owning organisation lifts the suspension
-(``do_lift_suspension``), which checks them again at that moment.
+(``do_lift_suspension``), which checks them again at that moment. A production holding originals lets
+them leave again only with a second coalition lead's approval, as its release did: the same approval
+(``export_originals`` on the production), asked for again (``do_request_lift_approval``) and used once
+by the lift.
 """
 
 from __future__ import annotations
@@ -22,15 +25,23 @@ from django.utils.translation import gettext_lazy
 from audit.actions import Action, Outcome
 from audit.services import ActingAs
 from cases import notices
+from cases.approvals import ApprovalRefused, do_request_approval, usable_approval, use_approval
 from cases.consent import ConsentRefused, register_dependency, require_all, survivor_target
-from cases.models import ConsentAction, ConsentRecord, Grant, Survivor
+from cases.models import ApprovalKind, ApprovalRequest, ConsentAction, ConsentRecord, Grant, Survivor
 from cases.services import do_notify_people
 from cases.sharing import leads_of
 from evidence.access import item_target
 from evidence.production_models import Production, ProductionState
 from evidence.production_revocation import included_rows
 from evidence.production_selectors import DEPENDENCY_KIND, consent_withdrawn
-from evidence.production_services import PURPOSE, ProductionRefused, _record, concerned, recheck_consent
+from evidence.production_services import (
+    PURPOSE,
+    ProductionRefused,
+    _record,
+    approval_subject,
+    concerned,
+    recheck_consent,
+)
 
 
 def recheck_for_linked(
@@ -126,6 +137,41 @@ WITHDRAWN = gettext_lazy(
 )
 
 
+NOT_SUSPENDED = gettext_lazy("This production's downloads are not stopped for a survivor linked later.")
+
+
+def do_request_lift_approval(
+    *,
+    production: Production,
+    user: Any,
+    purpose: str,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+) -> ApprovalRequest:
+    """Ask a second coalition lead to approve resuming the downloads of a production holding originals.
+
+    The release's kind and subject: resuming lets the originals leave again, so the approval the
+    release used is asked for once more, by the lead who will resume.
+    """
+    if not production.contains_originals:
+        raise ProductionRefused(_("Only a production that contains originals needs a second approval to resume."))
+    if production.state != ProductionState.RELEASED or production.consent_suspended_at is None:
+        raise ProductionRefused(str(NOT_SUSPENDED))
+    if consent_withdrawn(production):
+        raise ProductionRefused(str(WITHDRAWN))
+    if len(purpose.strip()) < 10:
+        raise ProductionRefused(_("State why originals must be produced (at least 10 characters)."))
+    return do_request_approval(
+        kind=ApprovalKind.EXPORT_ORIGINALS,
+        case=production.case,
+        subject=approval_subject(production),
+        purpose=purpose.strip(),
+        user=user,
+        request=request,
+        acting_as=acting_as,
+    )
+
+
 def do_lift_suspension(
     *, production: Production, user: Any, acting_as: ActingAs | None = None, request: HttpRequest | None = None
 ) -> Production:
@@ -136,7 +182,9 @@ def do_lift_suspension(
     refused and the refusal kept (``production.release_refused``). The consents are registered as
     dependencies and the suspension cleared in one transaction with its event (``production.released``
     with ``suspension_lifted``: the downloads are released again). A withdrawal's suspension is never
-    lifted: it is the survivor's own decision, and a new production asks them again.
+    lifted: it is the survivor's own decision, and a new production asks them again. A production
+    holding originals also needs a second coalition lead's approval of the person resuming, used in
+    the lift's transaction, as its release did.
     """
     if consent_withdrawn(production):
         raise _refuse_lift(production, user, acting_as, request, str(WITHDRAWN))
@@ -145,12 +193,20 @@ def do_lift_suspension(
     except ConsentRefused as refused:
         message = _("The downloads stay stopped: %(reason)s") % {"reason": refused.message}
         raise _refuse_lift(production, user, acting_as, request, message) from refused
+    if production.contains_originals and not usable_approval(
+        kind=ApprovalKind.EXPORT_ORIGINALS, case=production.case, subject=approval_subject(production), user=user
+    ):
+        message = _("This production contains originals: a second coalition lead must approve your request first.")
+        raise _refuse_lift(production, user, acting_as, request, message)
     try:
         return _lift(production, records, user, acting_as, request)
     except ConsentRefused as refused:
         # Withdrawn since the check above: registering it as a dependency refuses.
         message = _("The downloads stay stopped: %(reason)s") % {"reason": refused.message}
         raise _refuse_lift(production, user, acting_as, request, message) from refused
+    except ApprovalRefused as refused:
+        # Used or withdrawn since the check above.
+        raise _refuse_lift(production, user, acting_as, request, refused.message) from refused
     except ProductionRefused as refused:
         raise _refuse_lift(production, user, acting_as, request, refused.message) from refused
 
@@ -167,12 +223,17 @@ def _lift(
         # the comparison below and the commit.
         locked = Production.objects.select_for_update().select_related("case").get(pk=production.pk)
         if locked.state != ProductionState.RELEASED or locked.consent_suspended_at is None:
-            raise ProductionRefused(_("This production's downloads are not stopped for a survivor linked later."))
+            raise ProductionRefused(str(NOT_SUSPENDED))
         if consent_withdrawn(locked):
             raise ProductionRefused(str(WITHDRAWN))
         checked = {r.survivor_id for r in records}
         if not {s.pk for s in concerned(locked)} <= checked:
             raise ProductionRefused(_("A survivor was linked to one of its items meanwhile: try again."))
+        approval = None
+        if locked.contains_originals:
+            approval = use_approval(
+                kind=ApprovalKind.EXPORT_ORIGINALS, case=locked.case, subject=approval_subject(locked), user=user
+            )
         for consent in records:
             register_dependency(consent_record=consent, kind=DEPENDENCY_KIND, object_id=locked.pk)
         suspended_at = locked.consent_suspended_at
@@ -188,6 +249,7 @@ def _lift(
             targets=[survivor_target(pk) for pk in sorted(checked)],
             consents=[r.pk for r in records],
             suspension_lifted=suspended_at.isoformat(),
+            approval=approval.pk if approval else None,
         )
     return locked
 

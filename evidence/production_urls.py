@@ -18,5 +18,6 @@ urlpatterns = [
     path("productions/<int:production_id>/release/", views.release, name="release"),
     path("productions/<int:production_id>/revoke/", views.revoke, name="revoke"),
     path("productions/<int:production_id>/resume/", views.lift_suspension, name="lift_suspension"),
+    path("productions/<int:production_id>/resume/approval/", views.request_lift_approval, name="request_lift_approval"),
     path("productions/<int:production_id>/package/", views.download, name="download"),
 ]

@@ -23,7 +23,7 @@ from evidence.production_access import get_production_for, missing_production, p
 from evidence.production_build import do_fail_stale_build, stale_before
 from evidence.production_decisions import recipient_country
 from evidence.production_forms import ApprovalForm, ProductionForm, SearchForm, WithholdForm
-from evidence.production_linking import do_lift_suspension
+from evidence.production_linking import do_lift_suspension, do_request_lift_approval
 from evidence.production_models import ProducedForm, Production, ProductionState
 from evidence.production_package import package_chunks, package_filename
 from evidence.production_selectors import (
@@ -351,6 +351,23 @@ def revoke(request: HttpRequest, production_id: int) -> HttpResponseBase:
     except ProductionRefused as refused:
         return _refused(request, production, refused.message)
     messages.success(request, _("Production revoked: its package can no longer be downloaded."))
+    return _back(production)
+
+
+@login_required
+@require_POST
+def request_lift_approval(request: HttpRequest, production_id: int) -> HttpResponse:
+    # Asked by the lead who will resume: an approval is used by the person who asked for it only.
+    production, decision = get_production_for(request, production_id, Perm.PRODUCTION_LIFT_SUSPENSION)
+    form = ApprovalForm(request.POST)
+    purpose = form.cleaned_data["purpose"] if form.is_valid() else ""
+    try:
+        do_request_lift_approval(
+            production=production, user=request.user, purpose=purpose, acting_as=acting_as(decision), request=request
+        )
+    except ProductionRefused as refused:
+        return _refused(request, production, refused.message)
+    messages.success(request, _("Request sent: another coalition lead must approve it."))
     return _back(production)
 
 

@@ -321,6 +321,7 @@ WRITES: dict[str, frozenset[str]] = {
     # release's "built"): on this built one nobody gets past the policy. The personas on a stopped one:
     # tests/evidence/production/test_workflow_lift_suspension.py.
     "productions:lift_suspension": frozenset(),
+    "productions:request_lift_approval": frozenset(),
 }
 # Personas who may see the object and are told why the write is refused (not 404: the object is no
 # secret to them); nothing may change either.

@@ -84,6 +84,7 @@ def _write_calls(pw: ProdWorld, production: Production) -> list[tuple[str, dict[
         (reverse("productions:release", args=[p]), {}),
         (reverse("productions:revoke", args=[p]), {}),
         (reverse("productions:lift_suspension", args=[p]), {}),
+        (reverse("productions:request_lift_approval", args=[p]), {"purpose": "the court still needs them"}),
     ]
 
 
