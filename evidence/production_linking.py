@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from audit.actions import Action, Outcome
 from audit.services import ActingAs
 from cases import notices
-from cases.approvals import ApprovalRefused, do_request_approval, usable_approval, use_approval
+from cases.approvals import ApprovalRefused, usable_approval, use_approval
 from cases.consent import ConsentRefused, register_dependency, require_all, survivor_target
 from cases.models import ApprovalKind, ApprovalRequest, ConsentAction, ConsentRecord, Grant, Survivor
 from cases.services import do_notify_people
@@ -39,6 +39,7 @@ from evidence.production_services import (
     ProductionRefused,
     _record,
     approval_subject,
+    ask_originals_approval,
     concerned,
     recheck_consent,
 )
@@ -159,16 +160,8 @@ def do_request_lift_approval(
         raise ProductionRefused(str(NOT_SUSPENDED))
     if consent_withdrawn(production):
         raise ProductionRefused(str(WITHDRAWN))
-    if len(purpose.strip()) < 10:
-        raise ProductionRefused(_("State why originals must be produced (at least 10 characters)."))
-    return do_request_approval(
-        kind=ApprovalKind.EXPORT_ORIGINALS,
-        case=production.case,
-        subject=approval_subject(production),
-        purpose=purpose.strip(),
-        user=user,
-        request=request,
-        acting_as=acting_as,
+    return ask_originals_approval(
+        production=production, user=user, purpose=purpose, acting_as=acting_as, request=request
     )
 
 
@@ -179,9 +172,9 @@ def do_lift_suspension(
 
     Decided at this moment by the release's rule (``recheck_consent``, recorded): every survivor the
     included items concern now consents to storage and to the production's forum, or the lift is
-    refused and the refusal kept (``production.release_refused``). The consents are registered as
-    dependencies and the suspension cleared in one transaction with its event (``production.released``
-    with ``suspension_lifted``: the downloads are released again). A withdrawal's suspension is never
+    refused and the refusal kept (``production.suspension_lift_refused``). The consents are registered
+    as dependencies and the suspension cleared in one transaction with its event
+    (``production.suspension_lifted``: the downloads are released again). A withdrawal's suspension is never
     lifted: it is the survivor's own decision, and a new production asks them again. A production
     holding originals also needs a second coalition lead's approval of the person resuming, used in
     the lift's transaction, as its release did.

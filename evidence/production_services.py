@@ -343,6 +343,20 @@ def do_request_originals_approval(
 ) -> ApprovalRequest:
     if not production.contains_originals or production.state != ProductionState.BUILT:
         raise ProductionRefused(_("Only a built production that contains originals needs a second approval."))
+    return ask_originals_approval(
+        production=production, user=user, purpose=purpose, acting_as=acting_as, request=request
+    )
+
+
+def ask_originals_approval(
+    *,
+    production: Production,
+    user: Any,
+    purpose: str,
+    acting_as: ActingAs | None = None,
+    request: HttpRequest | None = None,
+) -> ApprovalRequest:
+    """The second lead's approval for originals to leave in this production (its release, or its resumption)."""
     if len(purpose.strip()) < 10:
         raise ProductionRefused(_("State why originals must be produced (at least 10 characters)."))
     return do_request_approval(
