@@ -25,33 +25,21 @@ from audit.models import Alert, AuditEvent, Checkpoint
 from audit.services import ActingAs, Target, record
 from audit.verify import LAST, Kind, Span, verify, walk
 from tests.append_only import triggers_disabled
+from tests.audit.strategies import json_values, text
 
 pytestmark = pytest.mark.django_db
 
-_text = st.text(
-    alphabet=st.one_of(
-        st.sampled_from('"\\/\x01\x08\x09\x0a\x0c\x0d\x1f\x7f\u2028\u2029é🙂 ,:[]{}'),
-        st.characters(codec="utf-8", blacklist_characters="\x00"),
-    ),
-    max_size=12,
-)
-_scalar = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10**40), max_value=10**40), _text)
-_json = st.recursive(
-    _scalar,
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_text, inner, max_size=3)),
-    max_leaves=8,
-)
 _event = st.fixed_dictionaries(
     {
-        "username": _text,
-        "purpose": _text,
+        "username": text,
+        "purpose": text,
         "ip": st.sampled_from(["10.0.0.1", "2001:db8::1"]),
-        "ua": _text,
-        "consent": st.one_of(st.none(), _text),
-        "role": _text,
+        "ua": text,
+        "consent": st.one_of(st.none(), text),
+        "role": text,
         "ids": st.tuples(*(st.one_of(st.none(), st.integers(min_value=0, max_value=2**62)) for _ in range(3))),
-        "targets": st.lists(st.tuples(_text, _text), max_size=3),
-        "details": st.dictionaries(_text, _json, max_size=4),
+        "targets": st.lists(st.tuples(text, text), max_size=3),
+        "details": st.dictionaries(text, json_values, max_size=4),
     }
 )
 
